@@ -1,0 +1,167 @@
+"""The document catalog (sqlite3): the source of truth for what is indexed and current.
+
+A document version is visible to retrieval only when its row says ``status='indexed'`` and
+``current=1`` for the active collection. Ingest writes chunks first and flips the row last, in one
+transaction, so a crash never leaves a document half visible; ``reconcile`` cleans up after one.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Iterable
+
+from .types import DocMeta, Referral
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT NOT NULL, version TEXT NOT NULL, collection TEXT NOT NULL,
+    title TEXT NOT NULL, doc_type TEXT NOT NULL, jurisdiction TEXT NOT NULL, language TEXT NOT NULL,
+    topics TEXT NOT NULL DEFAULT '[]', source_url TEXT, publisher TEXT, effective_date TEXT,
+    last_verified TEXT, review_status TEXT NOT NULL DEFAULT 'approved', added_by TEXT,
+    translation_of TEXT, source_path TEXT, content_sha TEXT,
+    status TEXT NOT NULL DEFAULT 'pending', error TEXT, chunk_count INTEGER NOT NULL DEFAULT 0,
+    current INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    PRIMARY KEY (doc_id, version, collection)
+);
+CREATE INDEX IF NOT EXISTS documents_current ON documents(collection, current, status);
+CREATE TABLE IF NOT EXISTS referrals (
+    id TEXT PRIMARY KEY, data TEXT NOT NULL
+);
+"""
+
+META_FIELDS = [f for f in DocMeta.__dataclass_fields__]
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30,
+                                   isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _exec(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    # -- writes --------------------------------------------------------------------------------
+    def begin_version(self, meta: DocMeta, version: str, collection: str, source_path: str,
+                      content_sha: str) -> None:
+        now = time.time()
+        row = asdict(meta)
+        row["topics"] = json.dumps(list(meta.topics))
+        cols = META_FIELDS + ["version", "collection", "source_path", "content_sha", "status", "error",
+                              "chunk_count", "current", "created_at", "updated_at"]
+        vals = [row[f] for f in META_FIELDS] + [version, collection, source_path, content_sha,
+                                                "pending", None, 0, 0, now, now]
+        self._exec(f"INSERT OR REPLACE INTO documents ({','.join(cols)}) VALUES "
+                   f"({','.join('?' * len(cols))})", vals)
+
+    def commit_version(self, doc_id: str, version: str, collection: str, chunk_count: int) -> list[str]:
+        """Make ``version`` the current indexed one, atomically. Returns versions it replaced."""
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                old = [r[0] for r in cur.execute(
+                    "SELECT version FROM documents WHERE doc_id=? AND collection=? AND current=1 "
+                    "AND version<>?", (doc_id, collection, version))]
+                cur.execute("UPDATE documents SET current=0, updated_at=? WHERE doc_id=? AND "
+                            "collection=? AND version<>?", (time.time(), doc_id, collection, version))
+                cur.execute("UPDATE documents SET status='indexed', current=1, error=NULL, chunk_count=?, "
+                            "updated_at=? WHERE doc_id=? AND version=? AND collection=?",
+                            (chunk_count, time.time(), doc_id, version, collection))
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return old
+
+    def fail_version(self, doc_id: str, version: str, collection: str, error: str) -> None:
+        self._exec("UPDATE documents SET status='failed', current=0, error=?, updated_at=? "
+                   "WHERE doc_id=? AND version=? AND collection=?",
+                   (error[:500], time.time(), doc_id, version, collection))
+
+    def set_review_status(self, doc_id: str, status: str) -> int:
+        rows = self._exec("UPDATE documents SET review_status=?, updated_at=? WHERE doc_id=? "
+                          "RETURNING doc_id", (status, time.time(), doc_id))
+        return len(rows)
+
+    def retire(self, doc_id: str, collection: str) -> list[str]:
+        rows = self._exec("UPDATE documents SET current=0, updated_at=? WHERE doc_id=? AND collection=? "
+                          "AND current=1 RETURNING version", (time.time(), doc_id, collection))
+        return [r[0] for r in rows]
+
+    def replace_referrals(self, referrals: Iterable[Referral]) -> int:
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            cur.execute("DELETE FROM referrals")
+            n = 0
+            for r in referrals:
+                cur.execute("INSERT INTO referrals (id, data) VALUES (?, ?)",
+                            (r.id, json.dumps(asdict(r))))
+                n += 1
+            cur.execute("COMMIT")
+        return n
+
+    # -- reads ---------------------------------------------------------------------------------
+    def get(self, doc_id: str, version: str, collection: str) -> dict[str, Any] | None:
+        rows = self._exec("SELECT * FROM documents WHERE doc_id=? AND version=? AND collection=?",
+                          (doc_id, version, collection))
+        return _row(rows[0]) if rows else None
+
+    def current(self, collection: str, include_drafts: bool = False) -> dict[str, dict[str, Any]]:
+        sql = "SELECT * FROM documents WHERE collection=? AND current=1 AND status='indexed'"
+        if not include_drafts:
+            sql += " AND review_status='approved'"
+        return {r["doc_id"]: _row(r) for r in self._exec(sql, (collection,))}
+
+    def documents(self, collection: str | None = None) -> list[dict[str, Any]]:
+        if collection:
+            rows = self._exec("SELECT * FROM documents WHERE collection=? ORDER BY doc_id, created_at",
+                              (collection,))
+        else:
+            rows = self._exec("SELECT * FROM documents ORDER BY doc_id, created_at")
+        return [_row(r) for r in rows]
+
+    def pending(self, collection: str) -> list[dict[str, Any]]:
+        return [_row(r) for r in self._exec(
+            "SELECT * FROM documents WHERE collection=? AND status='pending'", (collection,))]
+
+    def known_versions(self, collection: str) -> set[tuple[str, str]]:
+        return {(r[0], r[1]) for r in self._exec(
+            "SELECT doc_id, version FROM documents WHERE collection=? AND status='indexed'",
+            (collection,))}
+
+    def referrals(self) -> list[Referral]:
+        out = []
+        for r in self._exec("SELECT data FROM referrals ORDER BY id"):
+            d = json.loads(r[0])
+            for k in ("jurisdictions", "issues", "languages"):
+                d[k] = tuple(d.get(k) or ())
+            out.append(Referral(**d))
+        return out
+
+
+def _row(r: sqlite3.Row) -> dict[str, Any]:
+    d = dict(r)
+    d["topics"] = json.loads(d.get("topics") or "[]")
+    d["current"] = bool(d["current"])
+    return d
+
+
+def row_to_meta(row: dict[str, Any]) -> DocMeta:
+    return DocMeta(**{f: (tuple(row[f]) if f == "topics" else (row[f] or "")) for f in META_FIELDS})

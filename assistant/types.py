@@ -1,0 +1,147 @@
+"""Value types shared by the read side, the ingest side, the UI, the CLI and the evals."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+DOC_TYPES = (
+    "law", "regulation", "agency_guidance", "court_decision", "guide",
+    "platform_terms", "benefits_guide", "referral",
+)
+# Authority order when sources disagree (lower index = more authoritative).
+AUTHORITY = {t: i for i, t in enumerate(
+    ("law", "regulation", "agency_guidance", "court_decision", "guide", "benefits_guide",
+     "referral", "platform_terms"))}
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    """Document-level metadata (one catalog row; copied flat onto every chunk)."""
+
+    doc_id: str
+    title: str
+    doc_type: str
+    jurisdiction: str
+    language: str = "en"
+    topics: tuple[str, ...] = ()
+    source_url: str = ""
+    publisher: str = ""
+    effective_date: str = ""
+    last_verified: str = ""
+    review_status: str = "approved"
+    added_by: str = "cli"
+    translation_of: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of one document version, ready to embed and store."""
+
+    id: str
+    doc_id: str
+    version: str
+    index: int
+    text: str
+    section: str
+    page: int | None
+    char_start: int
+    char_end: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its document metadata and retrieval score (cosine similarity)."""
+
+    chunk_id: str
+    text: str
+    score: float
+    doc_id: str
+    version: str
+    title: str
+    doc_type: str
+    jurisdiction: str
+    language: str
+    section: str
+    page: int | None
+    source_url: str
+    publisher: str
+    effective_date: str
+    last_verified: str
+    review_status: str = "approved"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source shown with an answer. ``quote`` is verbatim text of the passage."""
+
+    n: int
+    doc_id: str
+    title: str
+    doc_type: str
+    jurisdiction: str
+    section: str
+    page: int | None
+    quote: str
+    source_url: str
+    effective_date: str
+    last_verified: str = ""
+    chunk_id: str = ""
+
+
+@dataclass(frozen=True)
+class Referral:
+    id: str
+    name: str
+    kind: str
+    url: str
+    jurisdictions: tuple[str, ...] = ()
+    issues: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    phone: str | None = None
+    how_to_reach: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the UI renders, the CLI prints and the evals score."""
+
+    text: str
+    mode: str  # "extractive" | "generative" | "refusal"
+    citations: tuple[Citation, ...] = ()
+    warnings: tuple[str, ...] = ()
+    referrals: tuple[Referral, ...] = ()
+    passages: tuple[Passage, ...] = ()  # what was retrieved and shown to the answerer
+    support: float = 0.0
+    jurisdiction: str | None = None
+    language: str = "en"
+    incomplete: bool = False
+    latency_ms: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        return self.mode == "refusal"
+
+    def to_dict(self) -> dict[str, Any]:
+        cites = [
+            {k: getattr(c, k) for k in ("n", "doc_id", "title", "doc_type", "jurisdiction", "section",
+                                        "page", "quote", "source_url", "effective_date", "last_verified")}
+            for c in self.citations
+        ]
+        return {
+            "answer": self.text,
+            "mode": self.mode,
+            "refused": self.refused,
+            "incomplete": self.incomplete,
+            "jurisdiction": self.jurisdiction,
+            "language": self.language,
+            "support": round(self.support, 4),
+            "citations": cites,
+            "warnings": list(self.warnings),
+            "referrals": [asdict(r) for r in self.referrals],
+        }
+
+    def to_json(self, **kw: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kw)

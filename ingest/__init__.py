@@ -1,0 +1,1 @@
+"""The write side: load -> split -> embed -> store -> report."""
