@@ -54,9 +54,14 @@ class Settings(BaseSettings):
     # --- retrieval and answers -------------------------------------------------------------
     top_k: int = Field(5, ge=1, le=50, description="Passages given to the answerer.")
     candidate_k: int = Field(30, ge=1, le=500, description="Dense candidates fetched before filtering.")
+    lexical_weight: float = Field(
+        0.5, ge=0.0, le=5.0,
+        description="Weight of word overlap (share of the question's content words in a passage) "
+                    "added to the cosine similarity, for ranking and for the refusal decision.")
     refusal_threshold: float = Field(
-        0.30, ge=-1.0, le=1.0,
-        description="Minimum cosine similarity of the best passage; below it the assistant refuses.")
+        0.40, ge=-1.0, le=6.0,
+        description="Minimum support (cosine + lexical_weight * overlap) of the best passage; "
+                    "below it the assistant refuses.")
     passage_min_ratio: float = Field(
         0.80, ge=0.0, le=1.0,
         description="Passages scoring under this fraction of the best score are not shown.")

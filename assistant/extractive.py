@@ -25,7 +25,7 @@ _STOP = set("the a an and or of to in on is are be for with that this it as at b
 LEXICAL_WEIGHT = 0.35   # weight of word overlap next to embedding similarity
 RANK_PENALTY = 0.03     # later passages need a slightly better sentence to be picked
 MIN_CHARS = 30          # shorter fragments are not worth quoting alone
-PER_PASSAGE = 2         # at most this many sentences from one passage
+PER_PASSAGE = 3         # at most this many sentences from one passage
 
 
 @dataclass(frozen=True)

