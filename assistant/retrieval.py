@@ -8,6 +8,7 @@ from typing import Any
 from .catalog import Catalog
 from .config import Settings
 from .embeddings import Embedder
+from .errors import IndexMissing
 from .store import VectorStore
 from .types import Passage
 from .understand import scope
@@ -30,7 +31,8 @@ class Retriever:
         drafts = self.settings.include_drafts if include_drafts is None else include_drafts
         current = self.catalog.current(self.store.name, include_drafts=drafts)
         if not current:
-            return []
+            raise IndexMissing("The knowledge base is empty. An operator needs to build it: "
+                               "`gigrights ingest --manifest corpus/manifest.yaml` (or `make run`).")
         clauses: list[dict[str, Any]] = [{"current": True}]
         places = scope(jurisdiction)
         if places:

@@ -1,0 +1,73 @@
+"""The Streamlit page through AppTest, over a real index (extractive mode)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def app_data(tmp_path_factory, built_index):
+    dst = tmp_path_factory.mktemp("appdata") / "data"
+    shutil.copytree(built_index, dst)
+    (dst / "index.lock").unlink(missing_ok=True)
+    return dst
+
+
+@pytest.fixture
+def at(app_data, monkeypatch):
+    monkeypatch.setenv("GIGRIGHTS_DATA_DIR", str(app_data))
+    monkeypatch.delenv("GIGRIGHTS_LLM_BASE_URL", raising=False)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    return app
+
+
+def test_page_loads_with_mode_and_notice(at):
+    assert not at.exception
+    assert at.title[0].value == "Gig Rights Assistant"
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "extractive" in captions and "not legal advice" in captions
+    assert at.sidebar.selectbox[0].value is None
+
+
+def test_chat_shows_answer_with_citation_quote(at):
+    at.sidebar.selectbox[0].set_value("US-WA-Seattle").run()
+    at.chat_input[0].set_value("Can the app deactivate me without telling me why?").run()
+    assert not at.exception
+    msgs = at.chat_message
+    assert [m.name for m in msgs] == ["user", "assistant"]
+    answer_md = " ".join(m.value for m in msgs[1].markdown)
+    assert "[1]" in answer_md and "Seattle" in answer_md
+    exp = msgs[1].expander
+    assert exp and exp[0].label.startswith("\\[1\\] Seattle deactivation rights")
+    quote = exp[0].text[0].value
+    assert "written" in quote and "deactivat" in quote
+    # the transcript and its citations survive a rerun
+    at.run()
+    assert len(at.chat_message) == 2 and at.chat_message[1].expander[0].text[0].value == quote
+
+
+def test_follow_up_keeps_history(at):
+    at.sidebar.selectbox[0].set_value("US-WA-Seattle").run()
+    at.chat_input[0].set_value("Can a Seattle app deactivate me without notice?").run()
+    at.chat_input[0].set_value("and can I ask for a review?").run()
+    assert len(at.chat_message) == 4
+    assert at.chat_message[3].expander[0].label.find("Seattle") > 0
+
+
+def test_refusal_shows_referrals_and_no_citations(at):
+    at.chat_input[0].set_value("What's the best pizza in town?").run()
+    msg = at.chat_message[1]
+    text = " ".join(m.value for m in msg.markdown)
+    assert "could not find" in text
+    assert not [e for e in msg.expander if e.label.startswith("\\[")]
+
+
+def test_hostile_question_is_shown_as_text(at):
+    at.chat_input[0].set_value("<img src=x onerror=alert(1)> can they deactivate me?").run()
+    assert not at.exception
+    assert at.chat_message[0].text[0].value.startswith("<img src=x")  # st.text: never HTML

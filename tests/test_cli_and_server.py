@@ -1,0 +1,130 @@
+"""The `gigrights` console script end to end, embedded and against a real `chroma run` server."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+GIGRIGHTS = [sys.executable, "-m", "ingest"]
+
+
+def run(args, env_extra, timeout=300):
+    env = {**os.environ, **env_extra}
+    return subprocess.run(GIGRIGHTS + args, capture_output=True, text=True, timeout=timeout, env=env,
+                          cwd=ROOT)
+
+
+def test_cli_ingest_ask_docs_embedded(tmp_path, corpus):
+    env = {"GIGRIGHTS_DATA_DIR": str(tmp_path / "data")}
+    r = run(["ingest", "--manifest", str(corpus), "--quiet"], env)
+    assert r.returncode == 0, r.stderr
+    assert "added 7, updated 0, unchanged 0, failed 0" in r.stdout
+    r = run(["ingest", "--manifest", str(corpus), "--quiet"], env)
+    assert "added 0, updated 0, unchanged 7, failed 0" in r.stdout
+    r = run(["ask", "Can the app deactivate me without telling me why?", "--jurisdiction",
+             "US-WA-Seattle", "--json"], env)
+    out = json.loads(r.stdout)
+    assert out["mode"] == "extractive" and out["refused"] is False
+    assert out["citations"][0]["doc_id"] == "seattle-deact"
+    r = run(["ask", "How do I bake sourdough bread at home?", "--json"], env)
+    out = json.loads(r.stdout)
+    assert out["refused"] is True and out["citations"] == []
+    r = run(["docs"], env)
+    assert "seattle-deact" in r.stdout and "US-WA-Seattle" in r.stdout
+
+
+def test_cli_ingest_reports_failures_and_keeps_index(tmp_path, corpus):
+    env = {"GIGRIGHTS_DATA_DIR": str(tmp_path / "data")}
+    run(["ingest", "--manifest", str(corpus), "--quiet"], env)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    locked = tmp_path / "fake.pdf"
+    locked.write_bytes(b"PK\x03\x04 this is a zip")
+    r = run(["ingest", str(empty), str(locked), "--quiet"], env)
+    assert r.returncode == 1
+    assert "FAILED empty: The file is empty" in r.stdout
+    assert "failed 2" in r.stdout
+    r = run(["docs", "--json"], env)
+    assert len(json.loads(r.stdout)) == 7  # nothing else changed
+
+
+def test_invalid_setting_fails_fast_with_a_message(tmp_path):
+    r = run(["docs"], {"GIGRIGHTS_DATA_DIR": str(tmp_path), "GIGRIGHTS_TOP_K": "lots"})
+    assert r.returncode == 2 and "GIGRIGHTS_TOP_K" in r.stderr
+    r = run(["docs"], {"GIGRIGHTS_DATA_DIR": str(tmp_path), "GIGRIGHTS_LLM_BASE_URL": "http://127.0.0.1:1"})
+    assert r.returncode == 2 and "GIGRIGHTS_LLM_MODEL" in r.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    assert exe, "the chroma CLI comes with the chromadb package"
+    port = _free_port()
+    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma server did not start")
+    yield port, proc
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.server
+def test_ingest_and_ask_against_chroma_server(tmp_path, corpus, chroma_server):
+    port, _ = chroma_server
+    env = {"GIGRIGHTS_DATA_DIR": str(tmp_path / "catalog"), "GIGRIGHTS_CHROMA_HOST": "127.0.0.1",
+           "GIGRIGHTS_CHROMA_PORT": str(port)}
+    r = run(["ingest", "--manifest", str(corpus), "--quiet"], env)
+    assert r.returncode == 0 and "added 7" in r.stdout, r.stdout + r.stderr
+    assert not (tmp_path / "catalog" / "chroma").exists()  # vectors live in the server
+    # two processes at once are fine in server mode
+    procs = [subprocess.Popen(GIGRIGHTS + ["ask", "What is the minimum pay for delivery workers in NYC?",
+                                           "--json"], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, **env}, cwd=ROOT) for _ in range(2)]
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert json.loads(out)["citations"][0]["doc_id"] == "nyc-pay"
+
+
+@pytest.mark.server
+def test_server_down_gives_clear_error(tmp_path, corpus, chroma_server):
+    port, proc = chroma_server
+    env = {"GIGRIGHTS_DATA_DIR": str(tmp_path / "catalog"), "GIGRIGHTS_CHROMA_HOST": "127.0.0.1",
+           "GIGRIGHTS_CHROMA_PORT": str(port), "GIGRIGHTS_STORE_TIMEOUT_S": "5"}
+    assert run(["ingest", "--manifest", str(corpus), "--quiet"], env).returncode == 0
+    proc.kill()
+    proc.wait(timeout=30)
+    r = run(["ask", "What is the minimum pay for delivery workers in NYC?"], env, timeout=60)
+    assert r.returncode == 2 and "temporarily unavailable" in r.stderr, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_empty_index_says_how_to_build_it(tmp_path):
+    r = run(["ask", "anything about pay?"], {"GIGRIGHTS_DATA_DIR": str(tmp_path)})
+    assert r.returncode == 2 and "knowledge base is empty" in r.stderr
+
+
