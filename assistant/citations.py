@@ -23,6 +23,11 @@ class Verified:
     warnings: tuple[str, ...]
 
 
+def unescape_markdown(text: str) -> str:
+    """Plain text for terminals and JSON (inverse of escape_markdown)."""
+    return re.sub(r"\\([\\`*_{}\[\]<>()#+|!~$])", r"\1", text)
+
+
 def escape_markdown(text: str) -> str:
     """Escape document text so Markdown renders it literally (no links, images, HTML, headings)."""
     return _MD_SPECIAL.sub(r"\\\1", text)
@@ -98,4 +103,4 @@ def to_citation(n: int, p: Passage) -> Citation:
     return Citation(n=n, doc_id=p.doc_id, title=p.title, doc_type=p.doc_type,
                     jurisdiction=p.jurisdiction, section=p.section, page=p.page, quote=p.text,
                     source_url=p.source_url, effective_date=p.effective_date,
-                    last_verified=p.last_verified, chunk_id=p.chunk_id)
+                    last_verified=p.last_verified, chunk_id=p.chunk_id, rule=p.rule)

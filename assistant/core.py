@@ -20,8 +20,8 @@ from .redact import redact
 from .retrieval import Retriever
 from .store import VectorStore
 from .types import Answer, Passage, Referral
-from .understand import JURISDICTION_NAMES, detect_jurisdiction, detect_language, \
-    retrieval_query, scope
+from .understand import JURISDICTION_NAMES, brand_terms, detect_jurisdiction, detect_language, \
+    is_disallowed, retrieval_query, scope, uncovered_place
 
 log = logging.getLogger(__name__)
 History = Sequence[tuple[str, str]]  # (role, text) pairs, oldest first
@@ -94,7 +94,29 @@ class Assistant:
             where = named  # the question names another place: answer for that place, and say so
             warnings.append(f"You asked about {JURISDICTION_NAMES[named]}, so these sources are for "
                             f"{JURISDICTION_NAMES[named]}, not {JURISDICTION_NAMES[jurisdiction]}.")
+        if is_disallowed(q):
+            ans = Answer(text=t(language, "disallowed"), mode="refusal", warnings=tuple(warnings),
+                         referrals=tuple(self.referrals_for(where)), jurisdiction=where,
+                         language=language, extra={"reason": "disallowed"})
+            yield ans.text
+            out.answer = replace(ans, latency_ms=_ms(started))
+            return
+        elsewhere = None if jurisdiction else uncovered_place(q)
+        if elsewhere is not None:
+            place, in_us = elsewhere
+            if not in_us:
+                ans = Answer(text=t(language, "uncovered", place=place), mode="refusal",
+                             warnings=tuple(warnings), referrals=tuple(self.referrals_for(None)),
+                             jurisdiction=None, language=language, extra={"reason": "uncovered"})
+                yield ans.text
+                out.answer = replace(ans, latency_ms=_ms(started))
+                return
+            where = "US"
+            warnings.append(t(language, "uncovered_us", place=place))
         query = retrieval_query(q, history)
+        brands = brand_terms(q)
+        if brands:
+            query = f"{query} ({brands})"
         qvec = self.retriever.embed_query(query)
         passages = self._select(self.retriever.search(query, where), qvec)
         support = passages[0].score if passages else 0.0

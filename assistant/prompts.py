@@ -82,6 +82,13 @@ TEXT = {
         "draft": "Some sources are drafts that a reviewer has not approved yet.",
         "pii": "For your privacy, personal numbers in your question were removed before searching. "
                "You never need to share an SSN, A-number or phone number here.",
+        "disallowed": "I can't help with that. Hiding income, faking records or misleading an agency "
+                      "can lead to penalties, lost benefits or deactivation. I can explain what the "
+                      "rules require, for example how self-employment tax or unemployment claims work.",
+        "uncovered_us": "I don't have documents for {place} yet. These sources are US federal rules, "
+                        "which apply everywhere in the US; {place} may add its own rules, so check "
+                        "with a local agency or legal aid.",
+        "uncovered": "I don't have any documents for {place}, so I can't say what the rules are there.",
     },
     "es": {
         "extractive_intro": "Esto es lo que dicen las fuentes, citado palabra por palabra:",
@@ -104,6 +111,12 @@ TEXT = {
         "draft": "Algunas fuentes son borradores que aún no ha aprobado un revisor.",
         "pii": "Por su privacidad, quitamos los números personales de su pregunta antes de buscar. "
                "Nunca necesita compartir su número de seguro social, número A ni teléfono aquí.",
+        "disallowed": "No puedo ayudar con eso. Ocultar ingresos, falsificar registros o engañar a una "
+                      "agencia puede traer multas, pérdida de beneficios o la desactivación. Sí puedo "
+                      "explicar lo que exigen las reglas.",
+        "uncovered_us": "Todavía no tengo documentos para {place}. Estas fuentes son reglas federales de "
+                        "EE. UU., que aplican en todo el país; {place} puede tener sus propias reglas.",
+        "uncovered": "No tengo documentos para {place}, así que no puedo decir cuáles son las reglas allí.",
     },
 }
 

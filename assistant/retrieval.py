@@ -64,8 +64,13 @@ again more most other such only own same both each few off once per el la los la
 una por para con es se su sus mi me yo lo le al como qué cómo cuánto cuando dónde si no""".split())
 
 
+_SUFFIX = re.compile(r"(ations?|ing|ions?|ed|es|s|ly|mente|ción|ciones)$")
+
+
 def _stem(w: str) -> str:
-    return w[:6] if len(w) > 6 else w
+    if len(w) > 4:
+        w = _SUFFIX.sub("", w) or w
+    return w[:6]
 
 
 def terms(text: str) -> set[str]:
@@ -87,6 +92,9 @@ def to_passage(hit: dict[str, Any], row: dict[str, Any]) -> Passage:
         chunk_id=hit["id"], text=hit["text"], score=float(hit["score"]), doc_id=m["doc_id"],
         version=m["version"], title=row["title"], doc_type=row["doc_type"],
         jurisdiction=row["jurisdiction"], language=row["language"], section=m.get("section", ""),
-        page=None if page is None or page < 0 else int(page), source_url=row["source_url"] or "",
-        publisher=row["publisher"] or "", effective_date=row["effective_date"] or "",
-        last_verified=row["last_verified"] or "", review_status=row["review_status"])
+        page=None if page is None or page < 0 else int(page),
+        source_url=m.get("sec_source_url") or row["source_url"] or "",
+        publisher=row["publisher"] or "",
+        effective_date=m.get("sec_effective") or row["effective_date"] or "",
+        last_verified=m.get("sec_verified") or row["last_verified"] or "",
+        review_status=row["review_status"], rule=m.get("sec_rule") or "")

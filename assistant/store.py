@@ -201,4 +201,6 @@ def chunk_metadata(meta: DocMeta, c: Chunk) -> dict[str, Any]:
         "review_status": meta.review_status, "added_by": meta.added_by, "current": True,
         "section": c.section, "page": c.page if c.page is not None else -1,
         "char_start": c.char_start, "char_end": c.char_end, "tokens": c.tokens, "chunk_index": c.index,
+        "sec_rule": c.rule, "sec_source_url": c.source_url, "sec_effective": c.effective,
+        "sec_verified": c.verified,
     }

@@ -48,6 +48,11 @@ class Chunk:
     char_start: int
     char_end: int
     tokens: int
+    # From the section's own source block ("**Rule:**", "**Official source:**", ...), when it has one.
+    rule: str = ""
+    source_url: str = ""
+    effective: str = ""
+    verified: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class Passage:
     effective_date: str
     last_verified: str
     review_status: str = "approved"
+    rule: str = ""         # the legal citation of the section (e.g. "Cal. Lab. Code § 2775")
     dense: float = 0.0     # cosine similarity from the embedder
     lexical: float = 0.0   # share of the question's content words found in the passage
 
@@ -90,6 +96,7 @@ class Citation:
     effective_date: str
     last_verified: str = ""
     chunk_id: str = ""
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,11 +136,14 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         cites = [
             {k: getattr(c, k) for k in ("n", "doc_id", "title", "doc_type", "jurisdiction", "section",
-                                        "page", "quote", "source_url", "effective_date", "last_verified")}
+                                        "page", "quote", "source_url", "effective_date", "last_verified",
+                                        "rule")}
             for c in self.citations
         ]
+        from .citations import unescape_markdown
+
         return {
-            "answer": self.text,
+            "answer": unescape_markdown(self.text) if self.mode != "generative" else self.text,
             "mode": self.mode,
             "refused": self.refused,
             "incomplete": self.incomplete,

@@ -30,6 +30,78 @@ _PLACE_PATTERNS: list[tuple[str, str]] = [
     (r"\b(eu|european union|europe|union europea)\b", "EU"),
 ]
 
+# Places we have no documents for. US states fall back to federal rules; other places are refused.
+US_STATES_UNCOVERED = {
+    "alabama", "alaska", "arizona", "arkansas", "connecticut", "delaware", "florida", "georgia",
+    "hawaii", "idaho", "indiana", "iowa", "kansas", "kentucky", "louisiana", "maine", "maryland",
+    "michigan", "mississippi", "missouri", "montana", "nebraska", "nevada", "new hampshire",
+    "new jersey", "new mexico", "north carolina", "north dakota", "ohio", "oklahoma", "oregon",
+    "pennsylvania", "rhode island", "south carolina", "south dakota", "tennessee", "texas", "utah",
+    "vermont", "virginia", "west virginia", "wisconsin", "wyoming", "puerto rico", "houston",
+    "dallas", "austin", "miami", "atlanta", "phoenix", "las vegas", "philadelphia", "detroit",
+    "portland", "new orleans", "nashville", "orlando", "baltimore", "newark", "jersey city"}
+_ELSEWHERE = re.compile(r"\b(?:in|on|at|from|en|para)\s+(?:the\s+)?([A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)?)")
+_KNOWN_CAPS = {"US", "USA", "NYC", "EU", "UK", "IRS", "DOL", "NLRB", "EEOC", "California", "Seattle",
+               "Washington", "New York", "Massachusetts", "Minnesota", "Illinois", "Colorado",
+               "Ontario", "Europe", "England", "Uber", "Lyft", "DoorDash", "Instacart", "Spanish",
+               "English", "January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December", "Prop", "Medicare", "Medicaid"}
+
+# Company names -> the kind of work, so that generic guides match a question about a brand.
+BRANDS = {
+    "uber eats": "food delivery app", "doordash": "food delivery app", "door dash": "food delivery app",
+    "grubhub": "food delivery app", "postmates": "food delivery app", "relay": "food delivery app",
+    "instacart": "grocery delivery shopper app", "shipt": "grocery delivery shopper app",
+    "gopuff": "delivery app", "amazon flex": "delivery app", "spark": "delivery app",
+    "uber": "rideshare driver app", "lyft": "rideshare driver app", "via": "rideshare driver app",
+    "upwork": "freelance marketplace", "fiverr": "freelance marketplace",
+    "taskrabbit": "freelance marketplace", "rover": "freelance marketplace",
+    "scale ai": "data annotation platform", "remotasks": "data annotation platform",
+    "outlier": "data annotation platform", "dataannotation": "data annotation platform",
+    "mechanical turk": "data annotation platform", "mturk": "data annotation platform",
+}
+
+# Requests we will not help with, whatever the sources say.
+_DISALLOWED = re.compile(
+    r"\b(hide|hiding|conceal|underreport|under-report)\b.{0,40}\b(income|earnings|money|tips|cash)\b|"
+    r"\b(evade|evading|cheat|cheating)\b.{0,30}\b(tax|taxes|irs)\b|"
+    r"\bnot\s+(report|declare)\b.{0,30}\b(income|earnings|tips|cash)\b|"
+    r"\b(fake|forge|falsify|made[- ]up)\b.{0,30}\b(receipts?|documents?|id|mileage|log|trips?|"
+    r"ratings?|accounts?|claims?)\b|"
+    r"\b(lie|lying)\s+(to|on)\b.{0,30}\b(unemployment|irs|claim|insurance|agency|app)\b|"
+    r"\bunemployment\b.{0,40}\bwhile\b.{0,20}\b(still\s+)?(working|driving|delivering)\b.{0,40}"
+    r"\bwithout\b|\bgps\s*spoof|\bspoof(ing)?\s+(my\s+)?(gps|location)\b|"
+    r"\b(ocultar|esconder)\b.{0,40}\b(ingresos|dinero|propinas)\b", re.I)
+
+
+def brand_terms(text: str) -> str:
+    """Generic words for the companies a question names ("" if none)."""
+    f = fold(text)
+    found = [kind for brand, kind in BRANDS.items() if re.search(rf"\b{re.escape(brand)}\b", f)]
+    return " ".join(dict.fromkeys(found))
+
+
+def is_disallowed(text: str) -> bool:
+    return bool(_DISALLOWED.search(text))
+
+
+def uncovered_place(text: str) -> tuple[str, bool] | None:
+    """A place the question names that we have no documents for: (name, is_a_US_place)."""
+    if detect_jurisdiction(text):
+        return None
+    f = fold(text)
+    for place in sorted(US_STATES_UNCOVERED, key=len, reverse=True):
+        if re.search(rf"\b{place}\b", f):
+            return place.title(), True
+    for m in _ELSEWHERE.finditer(text):
+        name = m.group(1)
+        first = name.split()[0]
+        if first in _KNOWN_CAPS or name in _KNOWN_CAPS or fold(name) in BRANDS or fold(first) in BRANDS:
+            continue
+        return name, False
+    return None
+
+
 _ES_WORDS = set("el la los las de del que qué y en un una por para con mi me puedo cómo como cuánto "
                 "cuanto pagan pago trabajo trabajador trabajadores tengo derecho derechos es está son "
                 "si no sin plataforma cuenta desactivar desactivaron impuestos seguro salud propinas "

@@ -1,0 +1,88 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against `streamlit run`."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = os.environ.get("GIGRIGHTS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+def _require_chromium() -> None:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}; CI must install it (apt-get install chromium)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}. Install it (Debian/Ubuntu: apt-get install "
+                    "chromium) or set GIGRIGHTS_CHROMIUM to its path.")
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, built_index):
+    _require_chromium()
+    data = tmp_path_factory.mktemp("browser") / "data"
+    shutil.copytree(built_index, data)
+    (data / "index.lock").unlink(missing_ok=True)
+    port = _port()
+    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data)}
+    env.pop("GIGRIGHTS_LLM_BASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                             "--server.address", "127.0.0.1", "--server.port", str(port),
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + proc.stderr.read().decode()[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_ask_in_browser_and_open_citation(app_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                    headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(app_url)
+            box = page.get_by_test_id("stChatInputTextArea")
+            expect(box).to_be_visible(timeout=60_000)
+            box.fill("Can the app deactivate me without telling me why in Seattle?")
+            box.press("Enter")
+            citation = page.get_by_text("[1] Seattle deactivation rights", exact=False).first
+            expect(citation).to_be_visible(timeout=60_000)
+            citation.click()
+            opened = page.get_by_test_id("stExpander").filter(has_text="[1] Seattle").first
+            quote = opened.get_by_test_id("stText").first
+            expect(quote).to_be_visible(timeout=30_000)
+            assert "Seattle app company must tell a worker in writing" in quote.inner_text()
+            page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
+        finally:
+            browser.close()
