@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     ingest_max_pages: int = Field(500, ge=1, description="Most PDF pages accepted.")
     ingest_timeout_s: float = Field(60.0, gt=0, description="Wall-clock limit for parsing one file.")
     ingest_memory_mb: int = Field(1024, ge=128, description="Memory limit of the parse worker, in MB.")
+    fetch_timeout_s: float = Field(20.0, gt=0, description="Timeout for downloading one official source.")
     ingest_max_chars: int = Field(5_000_000, ge=1000, description="Most extracted characters per file.")
 
     # --- retrieval and answers -------------------------------------------------------------

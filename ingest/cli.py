@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from assistant.config import load_settings
+from assistant.citations import unescape_markdown
 from assistant.errors import AssistantError
 from assistant.types import DOC_TYPES, DocMeta
 from assistant.understand import JURISDICTIONS
@@ -146,7 +147,7 @@ def _ask(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
         if not args.json:
             s = a.stream(args.question, args.jurisdiction)
             for piece in s:
-                sys.stdout.write(piece)
+                sys.stdout.write(unescape_markdown(piece))
                 sys.stdout.flush()
             ans = s.answer
             assert ans is not None
@@ -155,8 +156,10 @@ def _ask(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
                 print(f"\nNote: {w}")
             for c in ans.citations:
                 where = f"page {c.page}" if c.page else c.section
-                print(f"\n[{c.n}] {c.title} ({c.jurisdiction}, {where}; effective {c.effective_date or 'n/a'},"
-                      f" verified {c.last_verified or 'n/a'})\n    {c.source_url}")
+                print(f"\n[{c.n}] {c.title} ({c.jurisdiction}, {where})"
+                      + (f"\n    Rule: {c.rule}" if c.rule else "")
+                      + f"\n    In effect since: {c.effective_date or 'n/a'}; last verified: "
+                        f"{c.last_verified or 'n/a'}\n    {c.source_url}")
             if ans.refused and ans.passages:
                 print("\nNearest sources:")
                 for p in ans.passages:

@@ -10,8 +10,10 @@ import re
 from typing import Any
 
 INSTRUCTION_LIKE = re.compile(
-    r"(ignore|disregard|forget)\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|earlier)\s+"
-    r"(instructions|rules|prompts?)|you are now|system prompt|<\|im_start\|>|"
+    r"(ignore|disregard|forget)\s+(all\s+|any\s+)?(the\s+|your\s+|of\s+the\s+)?"
+    r"(previous|prior|above|earlier|preceding)\s+(instructions|rules|prompts?|directions)|"
+    r"(ignore|disregard|forget)\s+(all\s+)?your\s+(instructions|rules|system\s+prompt)|"
+    r"you are now|system prompt|<\|im_start\|>|<\|endoftext\|>|"
     r"ignora\s+(todas\s+)?las\s+instrucciones", re.I)
 SCANNED_MIN_CHARS = 20      # a page with less text than this counts as image-only
 SCANNED_REJECT_SHARE = 0.8  # reject when this share of pages has no text layer
@@ -22,16 +24,46 @@ class LoadError(Exception):
     pass
 
 
+_EXTENSIONS = ((".pdf", "pdf"), (".html", "html"), (".htm", "html"), (".md", "md"),
+               (".markdown", "md"), (".txt", "txt"), (".docx", "docx"))
+
+
 def kind_of(name: str, head: bytes) -> str:
+    """The loader to use. Content that starts like a PDF is a PDF whatever its name; otherwise the
+    extension decides (a text file that merely mentions "%PDF-" stays text). Only a file with no
+    known extension is sniffed for a PDF header later in its first 1 KB (allowed by the spec)."""
     n = name.lower()
-    if head[:1024].lstrip().startswith(b"%PDF-") or b"%PDF-" in head[:1024]:
+    if head[:1024].lstrip().startswith(b"%PDF-"):
         return "pdf"
-    for ext, kind in ((".pdf", "pdf"), (".html", "html"), (".htm", "html"), (".md", "md"),
-                      (".markdown", "md"), (".txt", "txt"), (".docx", "docx")):
+    for ext, kind in _EXTENSIONS:
         if n.endswith(ext):
             return kind
-    raise LoadError(f"Unsupported file type for {name!r}. Upload a PDF, HTML, Markdown (.md), "
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    shown = name if len(name) <= 80 else name[:40] + "…" + name[-30:]
+    raise LoadError(f"Unsupported file type for {shown!r}. Upload a PDF, HTML, Markdown (.md), "
                     "text (.txt) or Word (.docx) file.")
+
+
+_BINARY_MESSAGE = ("This looks like a binary file, not text. Upload the document as PDF, HTML, "
+                   "Markdown, text or DOCX.")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+BINARY_CONTROL_SHARE = 0.02  # text with more control/undecodable characters than this is binary
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 saved without a BOM: ASCII-heavy text has a NUL in every other byte."""
+    sample = data[:4096]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd > 0.4 * half and even < 0.05 * half:
+        return data.decode("utf-16-le", errors="replace")
+    if even > 0.4 * half and odd < 0.05 * half:
+        return data.decode("utf-16-be", errors="replace")
+    return None
 
 
 def decode_text(data: bytes) -> tuple[str, list[str]]:
@@ -39,17 +71,26 @@ def decode_text(data: bytes) -> tuple[str, list[str]]:
     if data.startswith(b"\xef\xbb\xbf"):
         text = data[3:].decode("utf-8", errors="replace")
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
+        text = data.decode("utf-16", errors="replace")  # the BOM picks the byte order
+    elif (utf16 := _utf16_without_bom(data)) is not None:
+        text = utf16
     else:
         if data.count(b"\x00") > max(8, len(data) // 100):
-            raise LoadError("This looks like a binary file, not text. Upload the document as PDF, "
-                            "HTML, Markdown, text or DOCX.")
+            raise LoadError(_BINARY_MESSAGE)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-            warnings.append("The file is not valid UTF-8; it was read as Windows-1252/Latin-1. "
-                            "Check special characters, or save it as UTF-8 and upload again.")
+            good = len(_UTF8_SEQ.findall(data))
+            bad = data.decode("utf-8", errors="replace").count("\ufffd")
+            if good > bad:  # UTF-8 with a few stray bytes: do not turn every accent into mojibake
+                text = data.decode("utf-8", errors="replace")
+                warnings.append(f"{bad} byte(s) that are not valid UTF-8 were replaced with \ufffd.")
+            else:
+                text = data.decode("cp1252", errors="replace")
+                warnings.append("The file is not valid UTF-8; it was read as Windows-1252/Latin-1. "
+                                "Check special characters, or save it as UTF-8 and upload again.")
+    if text and len(_CONTROL.findall(text)) > max(8, BINARY_CONTROL_SHARE * len(text)):
+        raise LoadError(_BINARY_MESSAGE)
     if "\x00" in text:
         text = text.replace("\x00", "")
         warnings.append("NUL characters were removed.")
@@ -61,31 +102,87 @@ def load_text(data: bytes, kind: str) -> dict[str, Any]:
     if not text.strip():
         raise LoadError("The file is empty. Upload a file that contains text.")
     title = None
-    m = re.search(r"^#\s+(.+)$", text, re.M) if kind == "md" else None
+    m = re.search(r"^#[ \t]+(\S.*)$", text, re.M) if kind == "md" else None
     if m:
         title = m.group(1).strip()
     return {"pages": [{"text": text, "page": None}], "title": title, "warnings": warnings}
 
 
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.I)
+# Zero means exactly zero: "font-size: 0.9em" is small print, not hidden text.
+_ZERO = r"(?:0+(?:\.0*)?|\.0+)(?:[a-z%]+)?\s*(?:!important\s*)?(?:;|$)"
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|"
+                           rf"(?<![\w-])(?:font-size|opacity)\s*:\s*{_ZERO}", re.I)
 _DROP_TAGS = ["script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
               "nav", "header", "footer", "aside", "form", "button", "select", "input", "meta", "link",
               "head"]
 
 
+_BLOCK_TAGS = {"p", "div", "section", "article", "main", "tr", "table", "ul", "ol", "dl", "blockquote",
+               "pre", "figure", "figcaption", "caption", "address", "details", "summary", "hr"}
+_HEADING_TAGS = {f"h{n}": n for n in range(1, 7)}
+
+
+def _html_text(root: Any) -> str:
+    """Serialise visible text with Markdown headings, list dashes and block breaks. Iterative and
+    read-only: bs4 tree edits (insert_after, replace_with) cost O(subtree) each, O(n^2) on
+    deeply nested pages."""
+    from bs4 import NavigableString
+    from bs4.element import PreformattedString
+
+    out: list[str] = []
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, closing = stack.pop()
+        if isinstance(node, NavigableString):
+            if not isinstance(node, PreformattedString):  # comments, CDATA, doctype: never shown
+                out.append(str(node))
+            continue
+        name = node.name
+        if closing:
+            if name in ("td", "th"):
+                out.append(" | ")  # keep table cells apart
+            elif name in ("dt", "dd"):
+                out.append(" \n")
+            elif name in _BLOCK_TAGS:
+                out.append("\n\n")
+            continue
+        if name in _HEADING_TAGS:
+            heading = " ".join(node.get_text(" ").split())  # one line, or it is no heading
+            out.append(f"\n\n{'#' * _HEADING_TAGS[name]} {heading}\n\n" if heading else "\n\n")
+            continue
+        if name == "br":
+            out.append("\n")
+            continue
+        if name == "li":
+            out.append("\n- ")
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node.contents))
+    return "".join(out)
+
+
 def load_html(data: bytes) -> dict[str, Any]:
-    from bs4 import BeautifulSoup, Comment
+    from bs4 import BeautifulSoup, CData, Comment, Declaration, ProcessingInstruction
 
     text, warnings = decode_text(data)
     soup = BeautifulSoup(text, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     flags = []
-    for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        c.extract()
-    for tag in soup.find_all(_DROP_TAGS):
+    for c in soup.find_all(string=lambda s: isinstance(s, (Comment, CData, Declaration,
+                                                            ProcessingInstruction))):
+        c.extract()  # comments (and CDATA/PIs, which browsers treat as comments) are never shown
+    # Tags inside a removed tag are skipped by id: ``tag.decomposed`` on a Tag falls back to a
+    # subtree search in bs4, and decomposing nested tags one by one is O(n^2) on deep nesting.
+    gone: set[int] = set()
+
+    def remove(tag: Any) -> None:
+        gone.update(id(t) for t in tag.find_all(True))
         tag.decompose()
+
+    for tag in soup.find_all(_DROP_TAGS):
+        if id(tag) not in gone:
+            remove(tag)
     for tag in soup.find_all(True):
-        if getattr(tag, "decomposed", False):
+        if id(tag) in gone:
             continue
         attrs = tag.attrs or {}
         if ("hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true"
@@ -93,20 +190,12 @@ def load_html(data: bytes) -> dict[str, Any]:
             hidden = tag.get_text(" ", strip=True)
             if hidden:
                 flags.append(f"Hidden text removed: {hidden[:80]!r}")
-            tag.decompose()
+            remove(tag)
     root = soup.find("main") or soup.find("article") or soup.body or soup
-    for level in range(1, 7):
-        for h in root.find_all(f"h{level}"):
-            h.replace_with(f"\n\n{'#' * level} {h.get_text(' ', strip=True)}\n\n")
-    for br in root.find_all("br"):
-        br.replace_with("\n")
-    for li in root.find_all("li"):
-        li.insert_before("\n- ")
-    for block in root.find_all(["p", "div", "section", "tr", "table", "ul", "ol", "blockquote"]):
-        block.insert_after("\n\n")
-    body = root.get_text("")
-    body = re.sub(r"[ \t\r\f\v]+", " ", body)
-    body = re.sub(r"\n[ \t]+", "\n", body)
+    body = _html_text(root)
+    body = re.sub(r"[ \t\r\f\v\xa0]+", " ", body)
+    body = re.sub(r"(?: \| ?)+\n", "\n", body)  # trailing cell separator at the end of a row
+    body = re.sub(r"[ \t]*\n[ \t]*", "\n", body)
     body = re.sub(r"\n{3,}", "\n\n", body).strip()
     if not body:
         raise LoadError("No readable text was found in this web page.")
@@ -122,35 +211,91 @@ def load_docx(data: bytes) -> dict[str, Any]:
     except Exception:
         raise LoadError("This Word file could not be opened. Save it again as .docx (or PDF) and "
                         "upload that.") from None
+    from docx.table import Table
+
     lines = []
-    for para in d.paragraphs:
-        style = (para.style.name or "") if para.style is not None else ""
-        txt = para.text.strip()
+    for block in d.iter_inner_content():  # paragraphs and tables, in document order
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    txt = " ".join(cell.text.split())
+                    if txt and (not cells or cells[-1] != txt):  # merged cells repeat their text
+                        cells.append(txt)
+                if cells:
+                    lines.append(" | ".join(cells))
+            continue
+        style = (block.style.name or "") if block.style is not None else ""
+        txt = block.text.strip()
         if not txt:
             continue
         m = re.match(r"Heading (\d)", style)
-        lines.append(f"{'#' * int(m.group(1))} {txt}" if m else txt)
+        lines.append(f"{'#' * int(m.group(1))} {' '.join(txt.split())}" if m else txt)
     if not lines:
         raise LoadError("The Word file has no text.")
     title = (d.core_properties.title or None) if d.core_properties else None
     return {"pages": [{"text": "\n\n".join(lines), "page": None}], "title": title, "warnings": []}
 
 
+_PDF_OUTPUT_LIMITS = ("zlib_maximum_output_length", "lzw_maximum_output_length",
+                      "run_length_maximum_output_length", "jbig2_maximum_output_length",
+                      "brotli_maximum_output_length", "maximum_declared_stream_length",
+                      "array_based_stream_maximum_output_length")
+
+
+def _pdf_limits(current: Any) -> dict[str, Any]:
+    """Lower pypdf's decompression limits for text-only ingestion, never raise one that is already
+    lower (an operator's or a test's); 0 means "no limit" in pypdf, so it gets ours."""
+    out: dict[str, Any] = {}
+    for field in _PDF_OUTPUT_LIMITS:
+        if hasattr(current, field):
+            v = getattr(current, field)
+            out[field] = PDF_DECOMPRESS_LIMIT if not v or v <= 0 else min(v, PDF_DECOMPRESS_LIMIT)
+    if hasattr(current, "jbig2dec_binary"):
+        out["jbig2dec_binary"] = None  # never shell out to jbig2dec
+    return out
+
+
+def _has_images(page: Any, max_visits: int = 200) -> bool:
+    """Does the page draw image XObjects (directly or inside form XObjects, as scanners do)?
+    Bounded and cycle-safe: hostile files nest forms in loops."""
+    todo, seen, visits = [page.get("/Resources")], set(), 0
+    while todo and visits < max_visits:
+        visits += 1
+        res = todo.pop()
+        try:
+            res = res.get_object() if res is not None else None
+            xobjects = res.get("/XObject") if hasattr(res, "get") else None
+            xobjects = xobjects.get_object() if xobjects is not None else None
+            for ref in (xobjects.values() if hasattr(xobjects, "values") else ()):
+                key = getattr(ref, "idnum", None)
+                if key is not None and key in seen:
+                    continue
+                seen.add(key)
+                x = ref.get_object()
+                sub = x.get("/Subtype")
+                if sub == "/Image":
+                    return True
+                if sub == "/Form":
+                    todo.append(x.get("/Resources"))
+        except Exception:  # a damaged resource dictionary is not an image
+            continue
+    return False
+
+
 def load_pdf(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
     import pypdf
-    import pypdf.filters
-    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
 
-    # Text-only ingestion: lower decompression limits and never shell out to jbig2dec
-    # (pypdf 7: a per-context Configuration replaces the old module constants).
-    pypdf.overwrite_configuration(
-        zlib_maximum_output_length=PDF_DECOMPRESS_LIMIT, lzw_maximum_output_length=PDF_DECOMPRESS_LIMIT,
-        run_length_maximum_output_length=PDF_DECOMPRESS_LIMIT,
-        jbig2_maximum_output_length=PDF_DECOMPRESS_LIMIT, brotli_maximum_output_length=PDF_DECOMPRESS_LIMIT,
-        maximum_declared_stream_length=PDF_DECOMPRESS_LIMIT,
-        array_based_stream_maximum_output_length=PDF_DECOMPRESS_LIMIT, jbig2dec_binary=None)
     if b"%PDF-" not in data[:1024]:
         raise LoadError("This file is not a PDF (it does not start like one). Upload the real PDF.")
+    # A context, not a global: the caller's pypdf configuration is restored afterwards.
+    with pypdf.apply_configuration(**_pdf_limits(pypdf.get_configuration())):
+        return _read_pdf(pypdf, data, max_pages, max_chars)
+
+
+def _read_pdf(pypdf: Any, data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
+
     warnings: list[str] = []
     try:
         reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
@@ -163,16 +308,24 @@ def load_pdf(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
         if n > max_pages:
             raise LoadError(f"This PDF has {n} pages; the limit is {max_pages}. Split it into "
                             "smaller files.")
-        pages, empty, total = [], [], 0
+        pages, scanned, total = [], [], 0
         for i, page in enumerate(reader.pages, start=1):
             txt = page.extract_text() or ""
             total += len(txt)
             if total > max_chars:
                 raise LoadError(f"This PDF holds more than {max_chars:,} characters of text; split it "
                                 "into smaller files.")
-            if len(txt.strip()) < SCANNED_MIN_CHARS:
-                empty.append(i)
-            pages.append({"text": txt, "page": i})
+            # Image-only = (almost) no text AND an image. A short text page ("Chapter 3", a
+            # statute heading) is kept; a blank page is dropped without a warning.
+            if len(txt.strip()) < SCANNED_MIN_CHARS and _has_images(page):
+                scanned.append(i)
+            elif txt.strip():
+                pages.append({"text": txt, "page": i})
+        title = None
+        try:
+            title = reader.metadata.title if reader.metadata is not None else None
+        except Exception:
+            pass
     except LoadError:
         raise
     except FileNotDecryptedError:
@@ -183,23 +336,34 @@ def load_pdf(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
     except LimitReachedError:
         raise LoadError("This PDF is too large when decompressed (it may be a 'zip bomb'). Upload "
                         "a normal text PDF.") from None
-    except (PyPdfError, Exception) as exc:  # pypdf: many errors are bugs, not API
+    except MemoryError:
+        raise  # the worker reports it as "needs too much memory"
+    except Exception as exc:  # pypdf: many errors are bugs, not API
         raise LoadError(f"This PDF could not be read ({type(exc).__name__}); it may be damaged or "
                         "truncated. Try saving it again as PDF.") from None
-    if not pages:
+    if n == 0:
         raise LoadError("This PDF has no pages.")
-    if len(empty) / len(pages) > SCANNED_REJECT_SHARE:
+    if scanned and (not pages or len(scanned) / n > SCANNED_REJECT_SHARE):
         raise LoadError("This file appears to be a scanned image with no text layer, so the assistant "
                         "can't read it. Please upload a text-based PDF or run OCR first (e.g. OCRmyPDF).")
-    if empty:
-        warnings.append("Pages with no text layer were skipped: " + ", ".join(map(str, empty)))
-    title = None
-    try:
-        title = (reader.metadata or {}).get("/Title")
-    except Exception:
-        pass
-    return {"pages": [p for p in pages if p["page"] not in empty], "title": str(title) if title else None,
-            "warnings": warnings}
+    if not pages:
+        raise LoadError("No text could be extracted from this PDF (its text may be drawn as shapes). "
+                        "Upload a text-based PDF, or run OCR first (e.g. OCRmyPDF).")
+    if scanned:
+        warnings.append("Pages that look scanned (images with no text layer) were skipped: "
+                        + ", ".join(map(str, scanned)))
+    title = " ".join(str(title).split()) if title else None
+    return {"pages": pages, "title": title or None, "warnings": warnings}
+
+
+_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    """No NULs or other C0 controls (they break JSON/SQLite/tokenizers downstream) and no lone
+    surrogates (pypdf can produce them from broken ToUnicode maps; they cannot be encoded)."""
+    return _SURROGATE.sub("\ufffd", _UNSAFE_CHARS.sub("", text))
 
 
 def load_bytes(name: str, data: bytes, max_pages: int = 500, max_chars: int = 5_000_000) -> dict[str, Any]:
@@ -215,6 +379,10 @@ def load_bytes(name: str, data: bytes, max_pages: int = 500, max_chars: int = 5_
     else:
         out = load_text(data, kind)
     out.setdefault("flags", [])
+    for p in out["pages"]:
+        p["text"] = _clean(p["text"])
+    if out.get("title"):
+        out["title"] = _clean(str(out["title"])) or None
     total = sum(len(p["text"]) for p in out["pages"])
     if total > max_chars:
         raise LoadError(f"This file holds more than {max_chars:,} characters of text; split it.")

@@ -72,7 +72,7 @@ class Ingestor:
         h = hashlib.sha256(data)
         h.update(json.dumps(asdict(meta), sort_keys=True).encode())
         h.update(f"{self.s.chunk_size}/{self.s.chunk_overlap}/{self.s.chunk_max_tokens}/"
-                 f"{self.embedder.name}/splitter-1".encode())
+                 f"{self.embedder.name}/splitter-2".encode())
         return h.hexdigest()[:16]
 
     def ingest_bytes(self, data: bytes, display_name: str, meta: DocMeta, source_path: Path,
@@ -91,9 +91,14 @@ class Ingestor:
                                      max_pages=self.s.ingest_max_pages, max_chars=self.s.ingest_max_chars)
         except ParseFailed as exc:
             return Outcome(meta.doc_id, "failed", str(exc))
-        chunks = split(meta.doc_id, version, meta.title, parsed["pages"], chunk_size=self.s.chunk_size,
-                       overlap=self.s.chunk_overlap, max_tokens=self.embedder.max_tokens,
-                       count_tokens=self.embedder.count_tokens, statutes=parsed["kind"] != "md")
+        try:
+            chunks = split(meta.doc_id, version, meta.title, parsed["pages"],
+                           chunk_size=self.s.chunk_size, overlap=self.s.chunk_overlap,
+                           max_tokens=self.embedder.max_tokens, count_tokens=self.embedder.count_tokens,
+                           statutes=parsed["kind"] != "md")
+        except ValueError as exc:
+            return Outcome(meta.doc_id, "failed", f"The text could not be split into passages ({exc}). "
+                           "Shorten the title or the headings and try again.")
         if not chunks:
             return Outcome(meta.doc_id, "failed", "No text could be extracted from this file.")
         self.catalog.begin_version(meta, version, col, str(source_path), hashlib.sha256(data).hexdigest())

@@ -45,7 +45,7 @@ def test_chat_shows_answer_with_citation_quote(at):
     exp = msgs[1].expander
     assert exp and exp[0].label.startswith("\\[1\\] Seattle deactivation rights")
     quote = exp[0].text[0].value
-    assert "written" in quote and "deactivat" in quote
+    assert "in writing" in quote and "deactivat" in quote
     # the transcript and its citations survive a rerun
     at.run()
     assert len(at.chat_message) == 2 and at.chat_message[1].expander[0].text[0].value == quote

@@ -18,8 +18,8 @@ def test_answer_cites_the_right_passage(shared_assistant):
     for line in ans.text.splitlines():
         m = re.match(r"- “(.+)” \[(\d+)\]$", line)
         if m:
-            quote = m.group(1).replace("\\", "")
-            assert quote in ans.citations[int(m.group(2)) - 1].quote
+            quote = " ".join(m.group(1).replace("\\", "").split())
+            assert quote in " ".join(ans.citations[int(m.group(2)) - 1].quote.split())
     c = ans.citations[0]
     assert c.source_url == "https://example.org/seattle-deact"
     assert c.effective_date == "2024-06-01" and c.last_verified == "2026-11-01"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.core import build_assistant
-from assistant.errors import IndexLocked, ProviderError
+from assistant.errors import IndexLocked, IndexMissing, ProviderError
 from assistant.types import DocMeta
 from conftest import ROOT, settings_for
 from ingest.manifest import load_manifest
@@ -109,7 +109,8 @@ def test_reconcile_after_crash_hides_and_removes_partial_version(tmp_path, fresh
     chunks = split(meta.doc_id, "deadbeef", meta.title, [{"text": p.read_text(), "page": None}],
                    chunk_size=500, overlap=50, max_tokens=300, count_tokens=embedder.count_tokens)
     a.store.upsert(meta, chunks, embedder.embed([c.text for c in chunks]))
-    assert a.retriever.search("Colorado pay rule", "US-CO") == []  # never visible uncommitted
+    with pytest.raises(IndexMissing):  # never visible uncommitted: the catalog has nothing current
+        a.retriever.search("Colorado pay rule", "US-CO")
     fixed = ing.reconcile()
     assert fixed["interrupted"] == 1 and a.store.count() == 0
     assert ing.ingest_path(p, meta).status == "added"
