@@ -10,7 +10,7 @@ from assistant.errors import AssistantError, BadQuestion
 from assistant.types import Answer
 from assistant.understand import JURISDICTION_NAMES, JURISDICTIONS
 
-st.set_page_config(page_title="Gig Rights Assistant", page_icon="⚖️")
+st.set_page_config(page_title="Gig Rights Assistant", page_icon=":material/gavel:")
 
 
 @st.cache_resource(show_spinner="Loading the knowledge base…")
@@ -28,8 +28,10 @@ def render_answer(ans: Answer) -> None:
         where = f"page {c.page}" if c.page else (c.section or "")
         label = f"[{c.n}] {c.title} — {JURISDICTION_NAMES.get(c.jurisdiction, c.jurisdiction)}"
         with st.expander(escape_markdown(label)):
-            st.caption(escape_markdown(f"{c.doc_type.replace('_', ' ')} · {where} · effective "
-                                       f"{c.effective_date or 'n/a'} · last verified "
+            st.caption(escape_markdown(f"{c.doc_type.replace('_', ' ')} · {where}"))
+            if c.rule:
+                st.caption(escape_markdown(f"Rule: {c.rule}"))
+            st.caption(escape_markdown(f"In effect since: {c.effective_date or 'n/a'} · last verified: "
                                        f"{c.last_verified or 'n/a'}"))
             st.text(c.quote)  # document text is shown as text, never as HTML or Markdown
             if c.source_url.startswith("https://"):
@@ -60,7 +62,7 @@ def sidebar(assistant: Assistant | None) -> str | None:
     return choice
 
 
-def main() -> None:
+def chat() -> None:
     st.title("Gig Rights Assistant")
     st.session_state.setdefault("messages", [])
     try:
@@ -101,4 +103,5 @@ def main() -> None:
     st.rerun()  # render the verified answer with its sources from the transcript
 
 
-main()
+st.navigation([st.Page(chat, title="Ask", icon=":material/chat:", default=True),
+               st.Page("ui/quality.py", title="Quality", icon=":material/monitoring:")]).run()

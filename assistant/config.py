@@ -61,6 +61,10 @@ class Settings(BaseSettings):
         0.5, ge=0.0, le=5.0,
         description="Weight of word overlap (share of the question's content words in a passage) "
                     "added to the cosine similarity, for ranking and for the refusal decision.")
+    local_boost: float = Field(
+        0.10, ge=0.0, le=2.0,
+        description="Added to passages from exactly the place asked about (more specific than US), "
+                    "so a city's own rule outranks a nationwide guide.")
     refusal_threshold: float = Field(
         0.40, ge=-1.0, le=6.0,
         description="Minimum support (cosine + lexical_weight * overlap) of the best passage; "
@@ -68,7 +72,7 @@ class Settings(BaseSettings):
     passage_min_ratio: float = Field(
         0.80, ge=0.0, le=1.0,
         description="Passages scoring under this fraction of the best score are not shown.")
-    extractive_max_sentences: int = Field(4, ge=1, le=20, description="Sentences in an extractive answer.")
+    extractive_max_sentences: int = Field(6, ge=1, le=20, description="Sentences in an extractive answer.")
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest accepted question.")
     include_drafts: bool = Field(False, description="Also answer from documents still in draft review.")
 

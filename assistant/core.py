@@ -21,10 +21,11 @@ from .retrieval import Retriever
 from .store import VectorStore
 from .types import Answer, Passage, Referral
 from .understand import JURISDICTION_NAMES, brand_terms, detect_jurisdiction, detect_language, \
-    is_disallowed, retrieval_query, scope, uncovered_place
+    out_of_scope, retrieval_query, scope, uncovered_place
 
 log = logging.getLogger(__name__)
 History = Sequence[tuple[str, str]]  # (role, text) pairs, oldest first
+RANK_DEPTH = 10  # documents ranked and recorded in Answer.extra for the evals (nDCG@10)
 
 
 class AnswerStream:
@@ -94,38 +95,48 @@ class Assistant:
             where = named  # the question names another place: answer for that place, and say so
             warnings.append(f"You asked about {JURISDICTION_NAMES[named]}, so these sources are for "
                             f"{JURISDICTION_NAMES[named]}, not {JURISDICTION_NAMES[jurisdiction]}.")
-        if is_disallowed(q):
-            ans = Answer(text=t(language, "disallowed"), mode="refusal", warnings=tuple(warnings),
+        scope_issue = out_of_scope(q)
+        if scope_issue is not None:
+            key = "disallowed" if scope_issue == "fraud" else scope_issue
+            ans = Answer(text=t(language, key), mode="refusal", warnings=tuple(warnings),
                          referrals=tuple(self.referrals_for(where)), jurisdiction=where,
-                         language=language, extra={"reason": "disallowed"})
+                         language=language, extra={"reason": scope_issue})
             yield ans.text
             out.answer = replace(ans, latency_ms=_ms(started))
             return
         elsewhere = None if jurisdiction else uncovered_place(q)
         if elsewhere is not None:
             place, in_us = elsewhere
-            if not in_us:
-                ans = Answer(text=t(language, "uncovered", place=place), mode="refusal",
-                             warnings=tuple(warnings), referrals=tuple(self.referrals_for(None)),
-                             jurisdiction=None, language=language, extra={"reason": "uncovered"})
-                yield ans.text
-                out.answer = replace(ans, latency_ms=_ms(started))
-                return
-            where = "US"
-            warnings.append(t(language, "uncovered_us", place=place))
+            nearest: list[Passage] = []
+            lines = [t(language, "uncovered_us" if in_us else "uncovered", place=place)]
+            if in_us:  # federal rules apply everywhere in the US: show them as the nearest sources
+                nearest = self.retriever.search(retrieval_query(q, history), "US", k=3)
+                nearest = [p for p in nearest if p.jurisdiction == "US"]
+                if nearest:
+                    lines.append(t(language, "nearest_federal"))
+            ans = Answer(text="\n\n".join(lines), mode="refusal", warnings=tuple(warnings),
+                         referrals=tuple(self.referrals_for("US" if in_us else None)),
+                         passages=tuple(nearest), jurisdiction=None, language=language,
+                         extra={"reason": "uncovered_place", "place": place})
+            yield ans.text
+            out.answer = replace(ans, latency_ms=_ms(started))
+            return
         query = retrieval_query(q, history)
         brands = brand_terms(q)
         if brands:
             query = f"{query} ({brands})"
         qvec = self.retriever.embed_query(query)
-        passages = self._select(self.retriever.search(query, where), qvec)
+        ranked = self.retriever.search(query, where, k=max(self.settings.top_k, RANK_DEPTH))
+        passages = self._select(ranked[:self.settings.top_k], qvec)
         support = passages[0].score if passages else 0.0
+        trace = {"ranked_doc_ids": [p.doc_id for p in ranked], "query": query, "where": where}
 
         if support < self.settings.refusal_threshold:
             ans = self._refusal(q, where, language, passages, warnings)
             for piece in _pieces(ans.text):
                 yield piece
-            out.answer = replace(ans, support=support, latency_ms=_ms(started))
+            out.answer = replace(ans, support=support, latency_ms=_ms(started),
+                                 extra={**ans.extra, **trace})
             return
 
         warnings.extend(self._source_warnings(passages, where, language))
@@ -135,7 +146,7 @@ class Assistant:
             ans = self._extractive(q, qvec, passages, language, where, warnings)
             for piece in _pieces(ans.text):
                 yield piece
-        out.answer = replace(ans, support=support, latency_ms=_ms(started))
+        out.answer = replace(ans, support=support, latency_ms=_ms(started), extra={**ans.extra, **trace})
 
     def _select(self, passages: list[Passage], qvec: Sequence[float]) -> list[Passage]:
         if not passages:
@@ -146,7 +157,7 @@ class Assistant:
     def _source_warnings(self, passages: Sequence[Passage], where: str | None, lang: str) -> list[str]:
         w = []
         places = sorted({p.jurisdiction for p in passages if p.jurisdiction != "US"})
-        if where is None and len(places) > 1:
+        if where is None and places:
             w.append(t(lang, "no_location",
                        places=", ".join(JURISDICTION_NAMES.get(x, x) for x in places)))
         if any(p.doc_type == "platform_terms" for p in passages):

@@ -22,7 +22,7 @@ _WORD = re.compile(r"[a-záéíóúñü0-9]+")
 _SOURCE_LINE = re.compile(r"^\*\*(Rule|Official source|In effect since|Last verified|Regla|Fuente oficial|"
                           r"Vigente desde|Última verificación):\*\*")
 _EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_FULL = re.compile(r"^[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9].*[.!?:)\"”]$", re.S)
+_FULL = re.compile(r"^[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9].*[.!?)\"”]$", re.S)  # ":" would introduce a list
 _STOP = set("the a an and or of to in on is are be for with that this it as at by from your you "
             "can do does what how when my me i if not no el la los las de del que y en un una por "
             "para con es se su sus".split())
@@ -48,7 +48,7 @@ def sentences(passage_text: str) -> list[str]:
         s = line.strip().lstrip("-*•> ").strip()
         if len(s) < MIN_CHARS or _META_LINE.match(line) or _SOURCE_LINE.match(s):
             continue
-        s = _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), s)
+        s = _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), s).replace("**", "").strip()
         # A quote should read as a sentence: starts like one and ends like one. List-item fragments
         # ("lists the reasons for deactivation,") are used only when a passage has nothing better.
         (out if _FULL.match(s) else fragments).append(s)

@@ -69,8 +69,8 @@ TEXT = {
         "refusal_nearest": "The closest sources I have are listed below, but they may not answer "
                            "your question.",
         "refusal_help": "For help with your situation, contact:",
-        "no_location": "Rules differ by place, and these sources come from {places}. Choose where "
-                       "you work (sidebar or --jurisdiction) for an answer for your location.",
+        "no_location": "Rules differ by place: some of these sources apply only in {places}. Choose "
+                       "where you work (sidebar or --jurisdiction) for an answer for your location.",
         "llm_fallback": "The AI writer is unavailable right now ({why}), so this answer quotes the "
                         "sources directly.",
         "incomplete": "The answer was cut off before it finished. What arrived is shown; please "
@@ -89,6 +89,16 @@ TEXT = {
                         "which apply everywhere in the US; {place} may add its own rules, so check "
                         "with a local agency or legal aid.",
         "uncovered": "I don't have any documents for {place}, so I can't say what the rules are there.",
+        "individual": "I can't tell you what to do in your specific case: that needs someone who can "
+                      "look at your facts, like legal aid, a tax professional or the agency named below. "
+                      "I can explain the general rules if you ask about them.",
+        "immigration": "Immigration questions (visas, work permits, status) are not covered by my "
+                       "sources, and a mistake can be serious. Please ask an immigration lawyer or a "
+                       "legal aid group.",
+        "compare_apps": "My sources are laws, agency guidance and guides, not data on which company "
+                        "pays most, so I can't compare apps. I can explain the minimum pay rules for "
+                        "your area.",
+        "nearest_federal": "The closest sources I have are US federal rules, listed below.",
     },
     "es": {
         "extractive_intro": "Esto es lo que dicen las fuentes, citado palabra por palabra:",
@@ -98,8 +108,8 @@ TEXT = {
         "refusal_nearest": "Abajo están las fuentes más cercanas que tengo, pero puede que no "
                            "respondan su pregunta.",
         "refusal_help": "Para ayuda con su caso, comuníquese con:",
-        "no_location": "Las reglas cambian según el lugar, y estas fuentes son de {places}. Elija "
-                       "dónde trabaja para recibir una respuesta para su lugar.",
+        "no_location": "Las reglas cambian según el lugar: algunas de estas fuentes aplican solo en "
+                       "{places}. Elija dónde trabaja para recibir una respuesta para su lugar.",
         "llm_fallback": "El redactor de IA no está disponible ahora ({why}); esta respuesta cita "
                         "las fuentes directamente.",
         "incomplete": "La respuesta se cortó antes de terminar. Se muestra lo que llegó; vuelva a "
@@ -117,9 +127,34 @@ TEXT = {
         "uncovered_us": "Todavía no tengo documentos para {place}. Estas fuentes son reglas federales de "
                         "EE. UU., que aplican en todo el país; {place} puede tener sus propias reglas.",
         "uncovered": "No tengo documentos para {place}, así que no puedo decir cuáles son las reglas allí.",
+        "individual": "No puedo decirle qué hacer en su caso: eso necesita a alguien que revise sus "
+                      "datos, como ayuda legal, un profesional de impuestos o la agencia indicada abajo. "
+                      "Sí puedo explicar las reglas generales.",
+        "immigration": "Las preguntas de inmigración (visas, permisos, estatus) no están en mis fuentes. "
+                       "Consulte a un abogado de inmigración o a un grupo de ayuda legal.",
+        "compare_apps": "Mis fuentes son leyes y guías, no datos de qué empresa paga más, así que no "
+                        "puedo comparar aplicaciones.",
+        "nearest_federal": "Las fuentes más cercanas que tengo son reglas federales de EE. UU.",
     },
 }
 
 
 def text(language: str, key: str, **kw: str) -> str:
     return TEXT.get(language, TEXT["en"])[key].format(**kw)
+
+
+JUDGE_FAITHFULNESS = """You check whether a sentence is supported by a source passage.
+Answer with exactly one word: SUPPORTED or UNSUPPORTED.
+
+<passage>
+{passage}
+</passage>
+
+<sentence>
+{sentence}
+</sentence>"""
+
+
+def judge_messages(sentence: str, passage: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": JUDGE_FAITHFULNESS.format(passage=fence(passage),
+                                                                  sentence=fence(sentence))}]

@@ -50,7 +50,9 @@ class Retriever:
                 continue
             p = to_passage(h, row)
             lex = coverage(qterms, f"{p.title} {p.section} {p.text}")
-            out.append(replace(p, score=round(p.score + w * lex, 4), dense=p.score, lexical=lex))
+            local = self.settings.local_boost if places and len(places) > 1 and \
+                p.jurisdiction == places[-1] else 0.0
+            out.append(replace(p, score=round(p.score + w * lex + local, 4), dense=p.score, lexical=lex))
         out.sort(key=lambda p: -p.score)
         return out[:k]
 

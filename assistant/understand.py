@@ -71,7 +71,28 @@ _DISALLOWED = re.compile(
     r"\b(lie|lying)\s+(to|on)\b.{0,30}\b(unemployment|irs|claim|insurance|agency|app)\b|"
     r"\bunemployment\b.{0,40}\bwhile\b.{0,20}\b(still\s+)?(working|driving|delivering)\b.{0,40}"
     r"\bwithout\b|\bgps\s*spoof|\bspoof(ing)?\s+(my\s+)?(gps|location)\b|"
-    r"\b(ocultar|esconder)\b.{0,40}\b(ingresos|dinero|propinas)\b", re.I)
+    r"\b(ocultar|esconder)\b.{0,40}\b(ingresos|dinero|propinas)\b|"
+    r"\bwithout\b.{0,30}\b(finding out|find out|knowing|noticing|catching)\b|"
+    r"\bdidn'?t\s+actually\s+(drive|work|deliver)|\bmake\s+it\s+look\s+(like|legit|real)|"
+    r"\b(use|share|rent|borrow)\b.{0,15}\b(my|your|his|her|someone'?s)\b.{0,20}\baccount\b.{0,60}"
+    r"\b(deactivated|banned|background|verification|selfie|get past|get around)|"
+    r"\bget\s+(past|around)\s+the\s+(ban|deactivation|background|id|identity|verification|selfie)",
+    re.I)
+_INDIVIDUAL = re.compile(
+    r"\bshould\s+i\s+(sue|file|quit|sign|set\s+up|form|make|start|take|settle|accept|go\s+to)\b|"
+    r"\bwhat'?s?\s+(is\s+)?my\s+best\s+(move|option|bet|strategy)|\bbest\s+(way|strategy)\s+to\s+"
+    r"(pay|owe)\s+(way\s+)?(less|lower|no)\b|\bpay\s+way\s+less\s+tax|"
+    r"\b(debo|deber[ií]a)\s+(demandar|poner una demanda)", re.I)
+_IMMIGRATION = re.compile(r"\b(visa|f-?1|h-?1b|green\s+card|immigration\s+status|work\s+permit|"
+                          r"daca|asylum|inmigraci[oó]n|permiso\s+de\s+trabajo)\b", re.I)
+_COMPARE_APPS = re.compile(r"\bwhich\s+(delivery\s+|rideshare\s+|gig\s+)?(app|company|platform)\s+"
+                           r"(pays|is)\s+(the\s+)?(most|best|more)|\bbest\s+(paying\s+)?app\b", re.I)
+_ABROAD = re.compile(
+    r"\b(brazil|brasil|s[aã]o paulo|rio de janeiro|mexico|m[eé]xico|cdmx|guadalajara|quebec|qu[eé]bec|"
+    r"montreal|montr[eé]al|british columbia|vancouver|alberta|calgary|australia|sydney|melbourne|"
+    r"india|bangalore|mumbai|delhi|nigeria|lagos|kenya|nairobi|philippines|manila|colombia|bogot[aá]|"
+    r"argentina|buenos aires|chile|peru|lima|japan|tokyo|china|singapore|south africa|new zealand)\b",
+    re.I)
 
 
 def brand_terms(text: str) -> str:
@@ -85,6 +106,20 @@ def is_disallowed(text: str) -> bool:
     return bool(_DISALLOWED.search(text))
 
 
+def out_of_scope(text: str) -> str | None:
+    """Questions the corpus is not for, whatever it retrieves: 'fraud', 'individual' (advice for a
+    specific case), 'immigration', 'compare_apps'; None if in scope."""
+    if _DISALLOWED.search(text):
+        return "fraud"
+    if _INDIVIDUAL.search(text):
+        return "individual"
+    if _IMMIGRATION.search(text):
+        return "immigration"
+    if _COMPARE_APPS.search(text):
+        return "compare_apps"
+    return None
+
+
 def uncovered_place(text: str) -> tuple[str, bool] | None:
     """A place the question names that we have no documents for: (name, is_a_US_place)."""
     if detect_jurisdiction(text):
@@ -93,6 +128,9 @@ def uncovered_place(text: str) -> tuple[str, bool] | None:
     for place in sorted(US_STATES_UNCOVERED, key=len, reverse=True):
         if re.search(rf"\b{place}\b", f):
             return place.title(), True
+    m = _ABROAD.search(text)
+    if m:
+        return m.group(0).title(), False
     for m in _ELSEWHERE.finditer(text):
         name = m.group(1)
         first = name.split()[0]

@@ -48,9 +48,11 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="run the answer-quality evals")
     ev.add_argument("--dataset", type=Path, action="append")
-    ev.add_argument("--k", type=int, default=5)
+    ev.add_argument("--k", type=int, default=None, help="passages per answer (default: GIGRIGHTS_TOP_K)")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--out", type=Path)
+    ev.add_argument("--judge", action="store_true",
+                    help="also score faithfulness with the configured LLM (GIGRIGHTS_LLM_*)")
     return p
 
 

@@ -71,3 +71,11 @@ def test_hostile_question_is_shown_as_text(at):
     at.chat_input[0].set_value("<img src=x onerror=alert(1)> can they deactivate me?").run()
     assert not at.exception
     assert at.chat_message[0].text[0].value.startswith("<img src=x")  # st.text: never HTML
+
+
+def test_quality_page_shows_latest_report(at):
+    at.switch_page("ui/quality.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Answer quality"
+    assert at.dataframe  # the metrics table of the committed report
+    assert "Latest report" in at.subheader[0].value

@@ -1,0 +1,213 @@
+"""Run the eval datasets through the real pipeline (build_assistant), score, report, gate."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from assistant.config import Settings
+from assistant.core import Assistant
+from assistant.errors import AssistantError
+from assistant.understand import detect_language
+
+from . import metrics as M
+from . import thresholds as T
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT / "evals" / "datasets"
+REPORTS = ROOT / "evals" / "reports"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    question: str
+    jurisdiction: str | None
+    expected_docs: tuple[str, ...]
+    must_include: tuple[tuple[str, ...], ...]
+    answerable: bool
+    language: str
+    tags: tuple[str, ...]
+    history: tuple[tuple[str, str], ...] = ()
+    expected_section: str | None = None
+
+
+def load_cases(paths: Sequence[Path] | None = None) -> list[Case]:
+    out = []
+    for path in paths or sorted(DATASETS.glob("*.jsonl")):
+        for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                d = json.loads(line)
+                out.append(Case(id=d["id"], question=d["question"], jurisdiction=d.get("jurisdiction"),
+                                expected_docs=tuple(d.get("expected_docs") or ()),
+                                must_include=tuple(tuple(g) for g in d.get("must_include") or ()),
+                                answerable=bool(d["answerable"]), language=d.get("language", "en"),
+                                tags=tuple(d.get("tags") or ()),
+                                history=tuple(tuple(h) for h in d.get("history") or ()),
+                                expected_section=d.get("expected_section")))
+            except (ValueError, KeyError) as exc:
+                raise SystemExit(f"{path}:{n}: bad case ({exc})") from None
+    return out
+
+
+@dataclass
+class Result:
+    case: Case
+    ranked: list[str]
+    cited: list[str]
+    text: str
+    refused: bool
+    latency_ms: float
+    language: str
+    marker_numbers: list[int] = field(default_factory=list)
+    error: str = ""
+
+
+def run_product(a: Assistant, cases: Sequence[Case]) -> list[Result]:
+    out = []
+    for c in cases:
+        t = time.perf_counter()
+        try:
+            ans = a.ask(c.question, c.jurisdiction, c.history)
+        except AssistantError as exc:
+            out.append(Result(c, [], [], "", True, (time.perf_counter() - t) * 1000, c.language,
+                              error=str(exc)))
+            continue
+        out.append(Result(c, list(ans.extra.get("ranked_doc_ids", [])), [x.doc_id for x in ans.citations],
+                          ans.text, ans.refused, ans.latency_ms, answer_language(ans.text),
+                          [x.n for x in ans.citations]))
+    return out
+
+
+def answer_language(text: str) -> str:
+    own = M.own_words(text)
+    return detect_language(own) if own.strip() else "en"
+
+
+def score(results: Sequence[Result]) -> dict[str, Any]:
+    ans = [r for r in results if r.case.answerable]
+    una = [r for r in results if not r.case.answerable]
+    outcomes = [M.refusal_outcome(r.case.answerable, r.refused) for r in results]
+    answered = [r for r in ans if not r.refused]
+    lat = [r.latency_ms for r in results]
+    return {
+        "cases": len(results), "answerable": len(ans), "unanswerable": len(una),
+        "hit@1": M.mean(M.hit_at(r.ranked, r.case.expected_docs, 1) for r in ans),
+        "hit@3": M.mean(M.hit_at(r.ranked, r.case.expected_docs, 3) for r in ans),
+        "hit@5": M.mean(M.hit_at(r.ranked, r.case.expected_docs, 5) for r in ans),
+        "mrr": M.mean(M.reciprocal_rank(r.ranked, r.case.expected_docs) for r in ans),
+        "ndcg@10": M.mean(M.ndcg_at(r.ranked, r.case.expected_docs, 10) for r in ans),
+        "citation_validity": M.mean(M.marker_validity(r.text, r.marker_numbers) for r in results),
+        "citation_precision": M.mean(M.citation_precision(r.cited, r.case.expected_docs) for r in answered),
+        "citation_recall": M.mean(M.citation_recall(r.cited, r.case.expected_docs) for r in answered),
+        "must_include": M.mean(M.include_coverage(r.text, r.case.must_include) for r in ans),
+        "correct_refusal": (outcomes.count("correct_refusal") / len(una)) if una else None,
+        "false_refusal": (outcomes.count("false_refusal") / len(ans)) if ans else None,
+        "language_match": M.mean(float(r.language == r.case.language) for r in results),
+        "latency_p50_ms": M.percentile(lat, 50), "latency_p95_ms": M.percentile(lat, 95),
+    }
+
+
+def breakdowns(results: Sequence[Result]) -> dict[str, dict[str, dict[str, Any]]]:
+    groups: dict[str, dict[str, list[Result]]] = {"jurisdiction": {}, "tag": {}, "language": {}}
+    for r in results:
+        groups["jurisdiction"].setdefault(r.case.jurisdiction or "(not set)", []).append(r)
+        groups["language"].setdefault(r.case.language, []).append(r)
+        for t in r.case.tags:
+            groups["tag"].setdefault(t, []).append(r)
+    keep = ("cases", "hit@5", "mrr", "must_include", "correct_refusal", "false_refusal")
+    return {g: {k: {m: v for m, v in score(rs).items() if m in keep} for k, rs in sorted(d.items())}
+            for g, d in groups.items()}
+
+
+def gate(summary: dict[str, Any]) -> list[str]:
+    """Threshold failures (empty = pass). Thresholds are named constants in evals/thresholds.py."""
+    checks = [("hit@5", T.HIT_AT_5_MIN, ">="), ("mrr", T.MRR_MIN, ">="),
+              ("citation_validity", T.CITATION_VALIDITY_MIN, ">="),
+              ("citation_precision", T.CITATION_PRECISION_MIN, ">="),
+              ("must_include", T.MUST_INCLUDE_MIN, ">="), ("correct_refusal", T.CORRECT_REFUSAL_MIN, ">="),
+              ("false_refusal", T.FALSE_REFUSAL_MAX, "<="), ("language_match", T.LANGUAGE_MATCH_MIN, ">=")]
+    fails = []
+    for name, limit, op in checks:
+        v = summary.get(name)
+        if v is None:
+            continue
+        if (op == ">=" and v < limit - 1e-9) or (op == "<=" and v > limit + 1e-9):
+            fails.append(f"{name} = {v:.3f}, threshold {op} {limit}")
+    return fails
+
+
+def case_rows(results: Sequence[Result]) -> list[dict[str, Any]]:
+    return [{"id": r.case.id, "hit@5": M.hit_at(r.ranked, r.case.expected_docs, 5),
+             "refusal": M.refusal_outcome(r.case.answerable, r.refused),
+             "must_include": M.include_coverage(r.text, r.case.must_include),
+             "cited": M.dedupe(r.cited), "ranked": M.dedupe(r.ranked)[:5], "error": r.error,
+             "latency_ms": round(r.latency_ms, 1)} for r in results]
+
+
+def evaluate(a: Assistant, cases: Sequence[Case], *, baseline: bool = True,
+             judge: Any = None) -> dict[str, Any]:
+    results = run_product(a, cases)
+    report: dict[str, Any] = {
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "mode": a.mode, "embedder": a.embedder.name,
+        "settings": {"top_k": a.settings.top_k, "refusal_threshold": a.settings.refusal_threshold,
+                     "lexical_weight": a.settings.lexical_weight, "chunk_size": a.settings.chunk_size},
+        "product": score(results), "breakdowns": breakdowns(results), "cases": case_rows(results),
+    }
+    if baseline:
+        from .baseline import NaiveBaseline
+
+        b = NaiveBaseline.from_catalog(a)
+        report["baseline"] = score(b.run(cases))
+    if judge is not None:
+        from .judge import judge_results
+
+        report["judge"] = judge_results(judge, results, a)
+    report["gate_failures"] = gate(report["product"])
+    return report
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.core import build_assistant
+
+    from .report import compare_with_latest, write_report
+
+    cases = load_cases(args.dataset)
+    judge = None
+    if getattr(args, "judge", False):
+        from assistant.llm import build_chat_model
+
+        judge = build_chat_model(settings)
+        if judge is None:
+            print("error: --judge needs an LLM (set GIGRIGHTS_LLM_BASE_URL and GIGRIGHTS_LLM_MODEL)")
+            return 2
+    # The answers are scored in the product's default mode for this configuration; the judge model
+    # only grades them.
+    a = build_assistant(settings.model_copy(update={"top_k": args.k}) if args.k else settings)
+    try:
+        report = evaluate(a, cases, judge=judge)
+    finally:
+        a.close()
+    out = args.out or REPORTS / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    previous = compare_with_latest(report, exclude=out)
+    paths = write_report(report, out)
+    if args.json:
+        print(json.dumps(report["product"] | {"baseline": report.get("baseline")}, indent=2))
+    else:
+        from .report import table
+
+        print(table(report))
+        if previous:
+            print(f"\ncompared with {previous}")
+        print(f"\nreport: {paths[1]}")
+    if report["gate_failures"]:
+        print("\nGATE FAILED:\n  " + "\n  ".join(report["gate_failures"]))
+        return 1
+    return 0

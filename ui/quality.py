@@ -1,0 +1,33 @@
+"""Quality page: the latest eval report and the trend over reports (read-only)."""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from evals.report import MAIN, latest_report, trend
+
+st.title("Answer quality")
+st.caption("Scores from `gigrights eval` over evals/datasets on the starter corpus, next to a naive "
+           "baseline (fixed 1000/200 windows, same embedder, plain top-k, first passages as answer).")
+path = latest_report()
+if path is None:
+    st.info("No eval report yet. Run `gigrights eval` to create one.")
+else:
+    report = json.loads(path.read_text(encoding="utf-8"))
+    p, b = report["product"], report.get("baseline") or {}
+    st.subheader(f"Latest report: {path.parent.name}")
+    st.text(f"mode {report['mode']} · embedder {report['embedder']} · {p['cases']} cases")
+    rows = [{"metric": k, "product": p.get(k), "baseline": b.get(k)} for k in MAIN]
+    st.dataframe(rows, hide_index=True)
+    if report.get("gate_failures"):
+        st.error("Below the CI thresholds: " + "; ".join(report["gate_failures"]))
+    tags = report["breakdowns"]["tag"]
+    st.subheader("hit@5 by topic tag")
+    st.bar_chart({t: s["hit@5"] for t, s in tags.items() if s.get("hit@5") is not None})
+    history = trend()
+    if len(history) > 1:
+        st.subheader("Trend over reports")
+        st.line_chart({k: [h.get(k) or 0.0 for h in history] for k in ("hit@5", "mrr", "must_include",
+                                                                       "correct_refusal")})
+    st.dataframe(history, hide_index=True)
