@@ -25,7 +25,18 @@ CREATE TABLE IF NOT EXISTS documents (
     translation_of TEXT, source_path TEXT, content_sha TEXT,
     status TEXT NOT NULL DEFAULT 'pending', error TEXT, chunk_count INTEGER NOT NULL DEFAULT 0,
     current INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    flags TEXT NOT NULL DEFAULT '[]', display_name TEXT,
     PRIMARY KEY (doc_id, version, collection)
+);
+CREATE TABLE IF NOT EXISTS texts (
+    doc_id TEXT NOT NULL, version TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (doc_id, version)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    doc_id TEXT, version TEXT, detail TEXT
+);
+CREATE TABLE IF NOT EXISTS login_attempts (
+    username TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS documents_current ON documents(collection, current, status);
 CREATE TABLE IF NOT EXISTS referrals (
@@ -94,10 +105,58 @@ class Catalog:
                    "WHERE doc_id=? AND version=? AND collection=?",
                    (error[:500], time.time(), doc_id, version, collection))
 
-    def set_review_status(self, doc_id: str, status: str) -> int:
-        rows = self._exec("UPDATE documents SET review_status=?, updated_at=? WHERE doc_id=? "
-                          "RETURNING doc_id", (status, time.time(), doc_id))
+    def set_review_status(self, doc_id: str, status: str, version: str | None = None) -> int:
+        """Set the review status of one version (default: every version of the document)."""
+        if version:
+            rows = self._exec("UPDATE documents SET review_status=?, updated_at=? WHERE doc_id=? AND "
+                              "version=? RETURNING doc_id", (status, time.time(), doc_id, version))
+        else:
+            rows = self._exec("UPDATE documents SET review_status=?, updated_at=? WHERE doc_id=? "
+                              "RETURNING doc_id", (status, time.time(), doc_id))
         return len(rows)
+
+    def set_flags(self, doc_id: str, version: str, flags: list[str], display_name: str = "") -> None:
+        self._exec("UPDATE documents SET flags=?, display_name=? WHERE doc_id=? AND version=?",
+                   (json.dumps(flags), display_name or None, doc_id, version))
+
+    def delete_document(self, doc_id: str) -> int:
+        with self._lock:
+            n = len(self._exec("DELETE FROM documents WHERE doc_id=? RETURNING doc_id", (doc_id,)))
+            self._exec("DELETE FROM texts WHERE doc_id=?", (doc_id,))
+        return n
+
+    def put_text(self, doc_id: str, version: str, text: str) -> None:
+        self._exec("INSERT OR REPLACE INTO texts (doc_id, version, text) VALUES (?, ?, ?)",
+                   (doc_id, version, text))
+
+    def get_text(self, doc_id: str, version: str) -> str | None:
+        rows = self._exec("SELECT text FROM texts WHERE doc_id=? AND version=?", (doc_id, version))
+        return rows[0][0] if rows else None
+
+    def audit(self, actor: str, action: str, doc_id: str | None = None, version: str | None = None,
+              detail: str = "") -> None:
+        self._exec("INSERT INTO audit (ts, actor, action, doc_id, version, detail) VALUES (?,?,?,?,?,?)",
+                   (time.time(), actor, action, doc_id, version, detail[:1000]))
+
+    def audit_log(self, limit: int = 200, doc_id: str | None = None) -> list[dict[str, Any]]:
+        if doc_id:
+            rows = self._exec("SELECT * FROM audit WHERE doc_id=? ORDER BY id DESC LIMIT ?", (doc_id, limit))
+        else:
+            rows = self._exec("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    # -- sign-in throttling ---------------------------------------------------------------------
+    def login_state(self, username: str) -> tuple[int, float]:
+        rows = self._exec("SELECT failures, locked_until FROM login_attempts WHERE username=?", (username,))
+        return (int(rows[0][0]), float(rows[0][1])) if rows else (0, 0.0)
+
+    def record_login(self, username: str, ok: bool, locked_until: float = 0.0) -> None:
+        if ok:
+            self._exec("DELETE FROM login_attempts WHERE username=?", (username,))
+        else:
+            self._exec("INSERT INTO login_attempts (username, failures, locked_until) VALUES (?, 1, ?) "
+                       "ON CONFLICT(username) DO UPDATE SET failures=failures+1, locked_until=?",
+                       (username, locked_until, locked_until))
 
     def retire(self, doc_id: str, collection: str) -> list[str]:
         rows = self._exec("UPDATE documents SET current=0, updated_at=? WHERE doc_id=? AND collection=? "
@@ -122,6 +181,22 @@ class Catalog:
         rows = self._exec("SELECT * FROM documents WHERE doc_id=? AND version=? AND collection=?",
                           (doc_id, version, collection))
         return _row(rows[0]) if rows else None
+
+    def visible(self, collection: str, include_drafts: bool = False) -> dict[str, dict[str, Any]]:
+        """The version of each document that retrieval may use.
+
+        Signed-in reviewers (include_drafts) see the newest indexed version, draft or not. The public
+        sees the newest *approved* indexed version, so a draft update never hides or replaces the
+        approved text until a reviewer approves it. Taken-down documents are visible to no one.
+        """
+        if include_drafts:
+            return {k: v for k, v in self.current(collection, include_drafts=True).items()
+                    if v["review_status"] != "taken_down"}
+        rows = self._exec(
+            "SELECT * FROM documents WHERE collection=? AND status='indexed' AND review_status='approved' "
+            "AND doc_id NOT IN (SELECT doc_id FROM documents WHERE review_status='taken_down') "
+            "ORDER BY created_at", (collection,))
+        return {r["doc_id"]: _row(r) for r in rows}  # later rows win: newest approved version
 
     def current(self, collection: str, include_drafts: bool = False) -> dict[str, dict[str, Any]]:
         sql = "SELECT * FROM documents WHERE collection=? AND current=1 AND status='indexed'"
@@ -159,6 +234,7 @@ class Catalog:
 def _row(r: sqlite3.Row) -> dict[str, Any]:
     d = dict(r)
     d["topics"] = json.loads(d.get("topics") or "[]")
+    d["flags"] = json.loads(d.get("flags") or "[]")
     d["current"] = bool(d["current"])
     return d
 

@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest accepted question.")
     include_drafts: bool = Field(False, description="Also answer from documents still in draft review.")
 
+    # --- Library (document maintenance) ---------------------------------------------------------
+    library_users: SecretStr | None = Field(
+        None, description="Library accounts: name:role:HASH entries separated by ';' (role editor or "
+                          "reviewer; HASH from `gigrights users hash`). Also read from Streamlit "
+                          "secrets [library] users.")
+    stale_after_months: int = Field(12, ge=1, le=120,
+                                    description="Documents last verified longer ago are listed as stale.")
+
     # --- LLM -------------------------------------------------------------------------------
     llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL; unset = extractive mode.")
     llm_model: str | None = Field(None, description="Chat model name (required with llm_base_url).")

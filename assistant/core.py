@@ -61,22 +61,24 @@ class Assistant:
         self.catalog.close()
 
     # -- public API -------------------------------------------------------------------------
-    def ask(self, question: str, jurisdiction: str | None = None, history: History = ()) -> Answer:
-        s = self.stream(question, jurisdiction, history)
+    def ask(self, question: str, jurisdiction: str | None = None, history: History = (),
+            include_drafts: bool = False) -> Answer:
+        s = self.stream(question, jurisdiction, history, include_drafts)
         for _ in s:
             pass
         assert s.answer is not None
         return s.answer
 
-    def stream(self, question: str, jurisdiction: str | None = None,
-               history: History = ()) -> AnswerStream:
+    def stream(self, question: str, jurisdiction: str | None = None, history: History = (),
+               include_drafts: bool = False) -> AnswerStream:
+        """``include_drafts``: also answer from documents awaiting review (signed-in users only)."""
         holder = AnswerStream(iter(()))
-        holder._gen = self._run(question, jurisdiction, tuple(history), holder)
+        holder._gen = self._run(question, jurisdiction, tuple(history), holder, include_drafts)
         return holder
 
     # -- pipeline ---------------------------------------------------------------------------
     def _run(self, question: str, jurisdiction: str | None, history: tuple[tuple[str, str], ...],
-             out: AnswerStream) -> Iterator[str]:
+             out: AnswerStream, drafts: bool = False) -> Iterator[str]:
         started = time.perf_counter()
         q = (question or "").strip()
         q = "".join(ch for ch in q if ch.isprintable() or ch in "\n\t")
@@ -110,7 +112,8 @@ class Assistant:
             nearest: list[Passage] = []
             lines = [t(language, "uncovered_us" if in_us else "uncovered", place=place)]
             if in_us:  # federal rules apply everywhere in the US: show them as the nearest sources
-                nearest = self.retriever.search(retrieval_query(q, history), "US", k=3)
+                nearest = self.retriever.search(retrieval_query(q, history), "US", k=3,
+                                                include_drafts=drafts)
                 nearest = [p for p in nearest if p.jurisdiction == "US"]
                 if nearest:
                     lines.append(t(language, "nearest_federal"))
@@ -126,7 +129,8 @@ class Assistant:
         if brands:
             query = f"{query} ({brands})"
         qvec = self.retriever.embed_query(query)
-        ranked = self.retriever.search(query, where, k=max(self.settings.top_k, RANK_DEPTH))
+        ranked = self.retriever.search(query, where, k=max(self.settings.top_k, RANK_DEPTH),
+                                       include_drafts=drafts)
         passages = self._select(ranked[:self.settings.top_k], qvec)
         support = passages[0].score if passages else 0.0
         trace = {"ranked_doc_ids": [p.doc_id for p in ranked], "query": query, "where": where}

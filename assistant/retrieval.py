@@ -29,11 +29,13 @@ class Retriever:
                include_drafts: bool | None = None) -> list[Passage]:
         k = k or self.settings.top_k
         drafts = self.settings.include_drafts if include_drafts is None else include_drafts
-        current = self.catalog.current(self.store.name, include_drafts=drafts)
+        current = self.catalog.visible(self.store.name, include_drafts=drafts)
         if not current:
             raise IndexMissing("The knowledge base is empty. An operator needs to build it: "
                                "`gigrights ingest --manifest corpus/manifest.yaml` (or `make run`).")
-        clauses: list[dict[str, Any]] = [{"current": True}]
+        # Filter on the visible versions themselves (not a 'current' flag), so the public keeps the
+        # approved version while a draft update waits for review.
+        clauses: list[dict[str, Any]] = [{"version": {"$in": sorted({r["version"] for r in current.values()})}}]
         places = scope(jurisdiction)
         if places:
             clauses.append({"jurisdiction": {"$in": places}})

@@ -30,9 +30,9 @@ class NaiveBaseline:
     def from_catalog(cls, a: Assistant) -> "NaiveBaseline":
         """Rebuild each current document's text from its stored chunks (by character offsets), then
         cut it into fixed windows."""
-        current = a.catalog.current(a.store.name)
+        current = a.catalog.visible(a.store.name)
         pieces: dict[str, dict[int, str]] = {}
-        for c in a.store.all_chunks({"current": True}):
+        for c in a.store.all_chunks():
             m = c["meta"]
             if m["doc_id"] in current and current[m["doc_id"]]["version"] == m["version"]:
                 pieces.setdefault(m["doc_id"], {})[int(m["char_start"])] = c["text"]

@@ -102,6 +102,8 @@ class Ingestor:
         if not chunks:
             return Outcome(meta.doc_id, "failed", "No text could be extracted from this file.")
         self.catalog.begin_version(meta, version, col, str(source_path), hashlib.sha256(data).hexdigest())
+        self.catalog.set_flags(meta.doc_id, version, parsed.get("flags", []), display_name)
+        self.catalog.put_text(meta.doc_id, version, "\n\n".join(p["text"] for p in parsed["pages"]))
         try:
             texts = [embed_text(meta.title, c.section, c.text) for c in chunks]
             b = self.s.embed_batch_size

@@ -129,7 +129,8 @@ def write_corpus(root: Path) -> Path:
 def _entry(doc_id: str, title: str, path: str, jur: str, topics: list[str], lang: str) -> dict:
     return {"doc_id": doc_id, "title": title, "path": path, "doc_type": "guide", "jurisdiction": jur,
             "language": lang, "topics": topics, "source_urls": [f"https://example.org/{doc_id}"],
-            "publisher": "Test team", "effective_date": "2024-06-01", "last_verified": "2026-11-01",
+            "publisher": "Test team", "effective_date": "2024-06-01",
+            "last_verified": "2024-01-15" if doc_id == "us-tax" else "2026-11-01",
             "review_status": "approved"}
 
 

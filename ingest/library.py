@@ -1,0 +1,258 @@
+"""Document maintenance shared by the Library page and `gigrights docs ...`: add, new version,
+edit, review, take down, delete, re-index, history and diff, coverage and stale lists.
+
+Every change is written to the audit log with who did it. Uploaded files are stored under a random
+name; the original name is only displayed (sanitised)."""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from assistant.catalog import row_to_meta
+from assistant.core import Assistant
+from assistant.types import DOC_TYPES, DocMeta
+from assistant.understand import JURISDICTIONS
+
+from .fetch import FetchError, download
+from .manifest import EXTRA_TOPICS, LANGUAGES, TOPICS
+from .pipeline import Ingestor, Outcome, slugify
+
+ALLOWED_EXT = (".pdf", ".html", ".htm", ".md", ".txt", ".docx")
+_BIDI_CONTROL = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+class FormError(ValueError):
+    """The metadata form has problems; ``problems`` lists them for the person filling it in."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def display_name(name: str) -> str:
+    """A file name safe to show: no path, no control or direction-override characters, short."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _BIDI_CONTROL.sub("", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.strip(" .") or "upload"
+    return name if len(name) <= 120 else name[:100] + "…" + name[-19:]
+
+
+def extension(name: str) -> str:
+    ext = Path(display_name(name)).suffix.lower()
+    if ext not in ALLOWED_EXT:
+        raise FormError([f"Files of type {ext or '(none)'} are not accepted. Upload PDF, HTML, "
+                         "Markdown (.md), text (.txt) or Word (.docx)."])
+    return ext
+
+
+def validate_form(form: dict[str, Any], *, doc_id: str | None = None) -> DocMeta:
+    p = []
+    title = " ".join(str(form.get("title") or "").split())
+    if not title or len(title) > 200:
+        p.append("Title is required (up to 200 characters).")
+    if form.get("doc_type") not in DOC_TYPES:
+        p.append(f"Document type must be one of: {', '.join(DOC_TYPES)}.")
+    if form.get("jurisdiction") not in JURISDICTIONS:
+        p.append("Choose a jurisdiction from the list.")
+    if form.get("language", "en") not in LANGUAGES:
+        p.append(f"Language must be one of: {', '.join(LANGUAGES)}.")
+    topics = tuple(form.get("topics") or ())
+    if not topics or any(t not in TOPICS + EXTRA_TOPICS for t in topics):
+        p.append("Choose at least one topic from the list.")
+    url = str(form.get("source_url") or "").strip()
+    if not re.match(r"^https://[^\s/]+\.[^\s]+$", url):
+        p.append("Official source URL must start with https:// (where the official text is published).")
+    eff = form.get("effective_date")
+    try:
+        eff_s = eff.isoformat() if isinstance(eff, dt.date) else dt.date.fromisoformat(str(eff)).isoformat()
+    except ValueError:
+        eff_s = ""
+        p.append("Effective date must be a date (YYYY-MM-DD).")
+    if p:
+        raise FormError(p)
+    return DocMeta(doc_id=doc_id or f"{slugify(title)[:48]}-{secrets.token_hex(3)}", title=title,
+                   doc_type=form["doc_type"], jurisdiction=form["jurisdiction"],
+                   language=form.get("language", "en"), topics=topics, source_url=url,
+                   publisher=" ".join(str(form.get("publisher") or "").split())[:200],
+                   effective_date=eff_s, last_verified=dt.date.today().isoformat(),
+                   review_status="draft", added_by=str(form.get("added_by") or ""))
+
+
+@dataclass
+class Library:
+    assistant: Assistant
+    actor: str
+
+    @property
+    def catalog(self):  # noqa: ANN201
+        return self.assistant.catalog
+
+    @property
+    def col(self) -> str:
+        return self.assistant.store.name
+
+    def _ingestor(self) -> Ingestor:
+        a = self.assistant
+        return Ingestor(a.settings, a.embedder, a.store, a.catalog)
+
+    def _store_upload(self, data: bytes, name: str) -> Path:
+        ext = extension(name)
+        limit = self.assistant.settings.ingest_max_mb * 1_000_000
+        if len(data) > limit:
+            raise FormError([f"The file is {len(data) / 1e6:.1f} MB; the limit is "
+                             f"{self.assistant.settings.ingest_max_mb:g} MB."])
+        folder = Path(self.assistant.settings.data_dir) / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{secrets.token_hex(16)}{ext}"
+        path.write_bytes(data)
+        return path
+
+    # -- adding ----------------------------------------------------------------------------------
+    def add_upload(self, data: bytes, name: str, form: dict[str, Any], *, doc_id: str | None = None,
+                   status: str = "draft", on_step: Callable[[str], None] | None = None) -> Outcome:
+        meta = replace(validate_form({**form, "added_by": self.actor}, doc_id=doc_id), review_status=status)
+        path = self._store_upload(data, name)
+        if on_step:
+            on_step("Reading the file in a separate process…")
+        out = self._ingestor().ingest_bytes(data, display_name(name), meta, path)
+        if out.status in ("failed", "unchanged"):
+            path.unlink(missing_ok=True)
+        self.catalog.audit(self.actor, "add" if doc_id is None else "new_version", meta.doc_id,
+                           self._current_version(meta.doc_id), f"{out.status}: {display_name(name)} "
+                           f"{out.reason}".strip())
+        return out
+
+    def add_url(self, url: str, form: dict[str, Any], **kw: Any) -> Outcome:
+        folder = Path(self.assistant.settings.data_dir) / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            path, suffix = download(url, folder, timeout_s=self.assistant.settings.fetch_timeout_s,
+                                    max_bytes=int(self.assistant.settings.ingest_max_mb * 1_000_000))
+        except FetchError as exc:
+            raise FormError([f"Could not fetch {url}: {exc}."]) from None
+        try:
+            return self.add_upload(path.read_bytes(), f"page{suffix}", {**form, "source_url": form.get(
+                "source_url") or url}, **kw)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def new_version(self, doc_id: str, data: bytes, name: str, form: dict[str, Any] | None = None,
+                    **kw: Any) -> Outcome:
+        row = self._row(doc_id)
+        base = _form_from_row(row)
+        return self.add_upload(data, name, {**base, **(form or {})}, doc_id=doc_id, **kw)
+
+    def edit(self, doc_id: str, changes: dict[str, Any]) -> Outcome:
+        """Change metadata: written as a new draft version from the same stored file."""
+        row = self._row(doc_id)
+        meta = replace(validate_form({**_form_from_row(row), **changes, "added_by": self.actor},
+                                     doc_id=doc_id), review_status="draft")
+        out = self._ingestor().ingest_path(Path(row["source_path"]), meta)
+        self.catalog.audit(self.actor, "edit", doc_id, self._current_version(doc_id),
+                           f"{out.status}: {sorted(changes)}")
+        return out
+
+    # -- review ----------------------------------------------------------------------------------
+    def approve(self, doc_id: str) -> str:
+        row = self._row(doc_id)
+        self.catalog.set_review_status(doc_id, "approved", row["version"])
+        self.catalog.audit(self.actor, "approve", doc_id, row["version"])
+        return row["version"]
+
+    def takedown(self, doc_id: str, reason: str = "") -> None:
+        self._row(doc_id)
+        self.catalog.set_review_status(doc_id, "taken_down")
+        self.catalog.audit(self.actor, "takedown", doc_id, detail=reason)
+
+    def delete(self, doc_id: str) -> int:
+        rows = [r for r in self.catalog.documents(self.col) if r["doc_id"] == doc_id]
+        if not rows:
+            raise KeyError(doc_id)
+        for r in rows:
+            self.assistant.store.delete_version(doc_id, r["version"])
+        n = self.catalog.delete_document(doc_id)
+        self.catalog.audit(self.actor, "delete", doc_id, detail=f"{n} version rows")
+        return n
+
+    def reindex(self, doc_id: str | None = None) -> list[Outcome]:
+        """Re-embed from the stored files into the active collection (e.g. after switching the
+        embedder). Documents indexed under another embedder are picked up too."""
+        latest: dict[str, dict[str, Any]] = {}
+        for r in self.catalog.documents():  # all collections, oldest first
+            if r["status"] == "indexed" and r["review_status"] != "taken_down" and (
+                    doc_id is None or r["doc_id"] == doc_id):
+                latest[r["doc_id"]] = r
+        outs = []
+        for d, r in sorted(latest.items()):
+            path = Path(r["source_path"] or "")
+            meta = row_to_meta(r)
+            outs.append(self._ingestor().ingest_path(path, meta))
+            self.catalog.audit(self.actor, "reindex", d, detail=outs[-1].status)
+        return outs
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _row(self, doc_id: str) -> dict[str, Any]:
+        row = self.catalog.current(self.col, include_drafts=True).get(doc_id)
+        if row is None:
+            raise KeyError(f"No current document {doc_id!r}.")
+        return row
+
+    def _current_version(self, doc_id: str) -> str | None:
+        row = self.catalog.current(self.col, include_drafts=True).get(doc_id)
+        return row["version"] if row else None
+
+    def documents(self, *, jurisdiction: str | None = None, doc_type: str | None = None,
+                  review_status: str | None = None, search: str = "") -> list[dict[str, Any]]:
+        rows = list(self.catalog.current(self.col, include_drafts=True).values())
+        taken = {r["doc_id"] for r in self.catalog.documents(self.col) if r["review_status"] == "taken_down"}
+        q = search.lower().strip()
+        out = []
+        for r in rows:
+            r = {**r, "review_status": "taken_down" if r["doc_id"] in taken else r["review_status"]}
+            if (jurisdiction and r["jurisdiction"] != jurisdiction) or (doc_type and r["doc_type"] != doc_type) \
+                    or (review_status and r["review_status"] != review_status) \
+                    or (q and q not in f"{r['doc_id']} {r['title']} {r['publisher']}".lower()):
+                continue
+            out.append(r)
+        return sorted(out, key=lambda r: r["doc_id"])
+
+    def drafts(self) -> list[dict[str, Any]]:
+        return self.documents(review_status="draft")
+
+    def history(self, doc_id: str) -> list[dict[str, Any]]:
+        return [r for r in self.catalog.documents(self.col) if r["doc_id"] == doc_id]
+
+    def diff(self, doc_id: str, old: str, new: str) -> str:
+        a = self.catalog.get_text(doc_id, old) or ""
+        b = self.catalog.get_text(doc_id, new) or ""
+        lines = difflib.unified_diff(a.splitlines(), b.splitlines(), f"version {old}", f"version {new}",
+                                     lineterm="", n=1)
+        return "\n".join(lines) or "(no text changes)"
+
+    def stale(self, months: int | None = None) -> list[dict[str, Any]]:
+        months = months or self.assistant.settings.stale_after_months
+        cutoff = (dt.date.today() - dt.timedelta(days=round(months * 30.44))).isoformat()
+        return [r for r in self.documents() if r["review_status"] != "taken_down"
+                and (not r["last_verified"] or r["last_verified"] < cutoff)]
+
+    def coverage(self) -> dict[str, dict[str, int]]:
+        """jurisdiction -> topic -> number of publicly visible documents."""
+        table = {j: {t: 0 for t in TOPICS} for j in JURISDICTIONS}
+        for r in self.catalog.visible(self.col).values():
+            for t in r["topics"]:
+                if t in TOPICS and r["jurisdiction"] in table:
+                    table[r["jurisdiction"]][t] += 1
+        return table
+
+
+def _form_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {"title": row["title"], "doc_type": row["doc_type"], "jurisdiction": row["jurisdiction"],
+            "language": row["language"], "topics": list(row["topics"]), "source_url": row["source_url"],
+            "publisher": row["publisher"], "effective_date": row["effective_date"]}
