@@ -4,18 +4,13 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.citations import escape_markdown
-from assistant.config import load_settings
-from assistant.core import Assistant, build_assistant
+from assistant.core import Assistant
 from assistant.errors import AssistantError, BadQuestion
 from assistant.types import Answer
 from assistant.understand import JURISDICTION_NAMES, JURISDICTIONS
+from ui.state import get_assistant, signed_in
 
 st.set_page_config(page_title="Gig Rights Assistant", page_icon=":material/gavel:")
-
-
-@st.cache_resource(show_spinner="Loading the knowledge base…")
-def get_assistant() -> Assistant:
-    return build_assistant(load_settings())
 
 
 def render_answer(ans: Answer) -> None:
@@ -87,7 +82,9 @@ def chat() -> None:
     history = [(m["role"], m["text"]) for m in st.session_state.messages][-4:]
     with st.chat_message("assistant"):
         try:
-            stream = assistant.stream(question, jurisdiction, history)
+            # Signed-in Library users can test questions against drafts; the public never sees them.
+            stream = assistant.stream(question, jurisdiction, history,
+                                      include_drafts=bool(signed_in()))
             st.write_stream(stream)
         except BadQuestion as exc:
             st.warning(str(exc))
@@ -104,4 +101,5 @@ def chat() -> None:
 
 
 st.navigation([st.Page(chat, title="Ask", icon=":material/chat:", default=True),
-               st.Page("ui/quality.py", title="Quality", icon=":material/monitoring:")]).run()
+               st.Page("ui/quality.py", title="Quality", icon=":material/monitoring:"),
+               st.Page("ui/library.py", title="Library", icon=":material/library_books:")]).run()

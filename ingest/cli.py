@@ -42,9 +42,40 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--jurisdiction", choices=JURISDICTIONS)
     ask.add_argument("--json", action="store_true")
 
-    docs = sub.add_parser("docs", help="list indexed documents")
+    docs = sub.add_parser("docs", help="list and maintain documents (same operations as the Library page)")
     docs.add_argument("--json", action="store_true")
     docs.add_argument("--all", action="store_true", help="include old and failed versions")
+    dsub = docs.add_subparsers(dest="docs_cmd")
+    d_list = dsub.add_parser("list", help="list documents")
+    d_list.add_argument("--json", action="store_true")
+    d_list.add_argument("--all", action="store_true")
+    d_add = dsub.add_parser("add", help="add a document (or a new version with --doc-id) as a draft")
+    d_add.add_argument("path", type=Path)
+    d_add.add_argument("--doc-id", help="add a new version of this document")
+    d_add.add_argument("--title")
+    d_add.add_argument("--doc-type", choices=DOC_TYPES, default="guide")
+    d_add.add_argument("--jurisdiction", choices=JURISDICTIONS, default="US")
+    d_add.add_argument("--language", default="en")
+    d_add.add_argument("--topics", default="", help="comma-separated topics")
+    d_add.add_argument("--source-url", default="")
+    d_add.add_argument("--publisher", default="")
+    d_add.add_argument("--effective-date", default="")
+    d_add.add_argument("--approve", action="store_true", help="approve at once (reviewers)")
+    for name, text in (("approve", "approve the current version"), ("remove", "delete a document and "
+                       "its chunks (or --takedown to hide it)"), ("history", "versions and audit log")):
+        d = dsub.add_parser(name, help=text)
+        d.add_argument("doc_id")
+        if name == "remove":
+            d.add_argument("--takedown", action="store_true", help="hide instead of deleting")
+            d.add_argument("--reason", default="")
+        if name == "history":
+            d.add_argument("--diff", action="store_true", help="show the text diff of the last two versions")
+    d_re = dsub.add_parser("reindex", help="re-embed one document or all (e.g. after switching embedder)")
+    d_re.add_argument("doc_id", nargs="?")
+
+    users = sub.add_parser("users", help="Library accounts")
+    usub = users.add_subparsers(dest="users_cmd", required=True)
+    usub.add_parser("hash", help="hash a password (read from stdin) for GIGRIGHTS_LIBRARY_USERS")
 
     ev = sub.add_parser("eval", help="run the answer-quality evals")
     ev.add_argument("--dataset", type=Path, action="append")
@@ -66,7 +97,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "ask":
             return _ask(args, settings)
         if args.cmd == "docs":
-            return _docs(args, settings)
+            if args.docs_cmd in (None, "list"):
+                return _docs(args, settings)
+            return _docs_manage(args, settings)
+        if args.cmd == "users":
+            import getpass
+
+            from assistant.auth import hash_password
+
+            pw = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+            if len(pw) < 10:
+                print("error: use a password of at least 10 characters", file=sys.stderr)
+                return 2
+            print(hash_password(pw))
+            return 0
         if args.cmd == "eval":
             from evals.runner import main as eval_main
 
@@ -193,4 +237,82 @@ def _docs(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
         print(f"{r['doc_id']:<40} {r['jurisdiction']:<14} {r['doc_type']:<16} {r['language']} "
               f"{r['chunk_count']:>4} chunks  {r['review_status']:<8} {state:<8} "
               f"eff {r['effective_date'] or '-':<10} verified {r['last_verified'] or '-'}  {r['title']}")
+    return 0
+
+
+def _docs_manage(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    import getpass
+
+    from .library import FormError, Library
+
+    a = _open(settings)
+    lib = Library(a, actor=f"cli:{getpass.getuser()}")
+    try:
+        if args.docs_cmd == "add":
+            try:
+                data = args.path.read_bytes()
+            except OSError as exc:
+                print(f"error: cannot read {args.path}: {exc.strerror}", file=sys.stderr)
+                return 2
+            form = {"title": args.title or args.path.stem.replace("_", " ").replace("-", " "),
+                    "doc_type": args.doc_type, "jurisdiction": args.jurisdiction, "language": args.language,
+                    "topics": [t.strip() for t in args.topics.split(",") if t.strip()],
+                    "source_url": args.source_url, "publisher": args.publisher,
+                    "effective_date": args.effective_date}
+            try:
+                if args.doc_id:
+                    out = lib.new_version(args.doc_id, data, args.path.name,
+                                          {k: v for k, v in form.items() if v and k != "title"}
+                                          | ({"title": args.title} if args.title else {}))
+                else:
+                    out = lib.add_upload(data, args.path.name, form)
+            except FormError as exc:
+                print("error: " + "\n       ".join(exc.problems), file=sys.stderr)
+                return 2
+            except KeyError as exc:
+                print(f"error: {exc.args[0]}", file=sys.stderr)
+                return 2
+            if out.status == "failed":
+                print(f"FAILED {out.doc_id}: {out.reason}")
+                return 1
+            for f in out.flags:
+                print(f"REVIEW {out.doc_id}: {f}")
+            if args.approve and out.status != "unchanged":
+                lib.approve(out.doc_id)
+            print(f"{out.status} {out.doc_id} ({out.chunks} chunks, "
+                  f"{'approved' if args.approve else 'draft until approved'})")
+            return 0
+        try:
+            if args.docs_cmd == "approve":
+                print(f"approved {args.doc_id} version {lib.approve(args.doc_id)}")
+            elif args.docs_cmd == "remove":
+                if args.takedown:
+                    lib.takedown(args.doc_id, args.reason)
+                    print(f"taken down {args.doc_id}")
+                else:
+                    print(f"deleted {args.doc_id} ({lib.delete(args.doc_id)} versions)")
+            elif args.docs_cmd == "history":
+                hist = lib.history(args.doc_id)
+                if not hist:
+                    raise KeyError(f"No document {args.doc_id!r}.")
+                for h in hist:
+                    print(f"{h['version']}  {h['status']:<8} {h['review_status']:<10} "
+                          f"{'current' if h['current'] else '':<8} effective {h['effective_date'] or '-'}  "
+                          f"verified {h['last_verified'] or '-'}  by {h['added_by'] or '-'}")
+                for e in a.catalog.audit_log(doc_id=args.doc_id):
+                    print(f"  {e['action']:<12} by {e['actor']:<16} {e['detail'] or ''}")
+                if args.diff and len(hist) > 1:
+                    print(lib.diff(args.doc_id, hist[-2]["version"], hist[-1]["version"]))
+            elif args.docs_cmd == "reindex":
+                outs = lib.reindex(args.doc_id)
+                for o in outs:
+                    if o.status == "failed":
+                        print(f"FAILED {o.doc_id}: {o.reason}")
+                print(", ".join(f"{k} {sum(o.status == k for o in outs)}"
+                                for k in ("added", "updated", "unchanged", "failed")))
+        except KeyError as exc:
+            print(f"error: {exc.args[0]}", file=sys.stderr)
+            return 2
+    finally:
+        a.close()
     return 0

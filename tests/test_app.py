@@ -79,3 +79,63 @@ def test_quality_page_shows_latest_report(at):
     assert at.title[0].value == "Answer quality"
     assert at.dataframe  # the metrics table of the committed report
     assert "Latest report" in at.subheader[0].value
+
+
+@pytest.fixture
+def library_at(app_data, monkeypatch):
+    from assistant.auth import hash_password
+
+    h = hash_password("s3cret-pass", iterations=1000)
+    monkeypatch.setenv("GIGRIGHTS_DATA_DIR", str(app_data))
+    monkeypatch.setenv("GIGRIGHTS_LIBRARY_USERS", f"rita:reviewer:{h};ed:editor:{h}")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    app.switch_page("ui/library.py").run()
+    return app
+
+
+def _sign_in(at, name, password):
+    at.text_input[0].input(name)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+
+
+def test_library_requires_sign_in_and_slows_failures(library_at):
+    at = library_at
+    assert not at.exception and at.title[0].value == "Library", (at.error, at.info, at.title)
+    assert not at.tabs  # no controls before sign-in
+    _sign_in(at, "rita", "wrong")
+    assert "Wrong user name or password" in at.error[0].value
+    assert not at.tabs
+
+
+def test_library_review_flow_in_the_page(library_at, app_data, embedder):
+    at = library_at
+    _sign_in(at, "rita", "s3cret-pass")
+    assert not at.exception
+    assert "Signed in as rita (reviewer)" in at.caption[0].value
+    assert [t.label for t in at.tabs][:2] == ["Add", "Review (0)"]
+    # the Add tab validates the form before anything is stored
+    next(b for b in at.button if b.label == "Add as draft").click().run()
+    assert any("Choose a file or give a URL first" in e.value for e in at.error)
+    # a draft added through the same service appears for review; approving it publishes it
+    from conftest import make_pdf
+    from ingest.library import Library
+    from ui.state import get_assistant
+
+    a = get_assistant()  # the page's own (cached) assistant
+    pdf = make_pdf(app_data / "up.pdf", ["Boulder couriers must get a printed weekly pay notice "
+                                         "that lists every tip."]).read_bytes()
+    form = {"title": "Boulder courier pay notice", "doc_type": "agency_guidance", "jurisdiction": "US-CO",
+            "topics": ["pay_transparency"], "source_url": "https://example.org/boulder",
+            "effective_date": "2025-01-01"}
+    out = Library(a, "ed").add_upload(pdf, "up.pdf", form)
+    q = ("Do Boulder couriers get a weekly pay notice listing tips?", "US-CO")
+    assert out.doc_id not in [c.doc_id for c in a.ask(*q).citations]
+    at.run()
+    assert any(t.label == "Review (1)" for t in at.tabs)
+    next(b for b in at.button if b.label == "Approve").click().run()
+    assert not at.exception
+    assert any(t.label == "Review (0)" for t in at.tabs)
+    assert out.doc_id in [c.doc_id for c in a.ask(*q).citations]
+    assert a.catalog.audit_log(doc_id=out.doc_id)[0]["actor"] == "rita"

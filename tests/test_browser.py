@@ -18,6 +18,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.browser
+PASSWORD = "browser-test-pass"
 
 
 def _require_chromium() -> None:
@@ -41,7 +42,10 @@ def app_url(tmp_path_factory, built_index):
     shutil.copytree(built_index, data)
     (data / "index.lock").unlink(missing_ok=True)
     port = _port()
-    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data)}
+    from assistant.auth import hash_password
+
+    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data),
+           "GIGRIGHTS_LIBRARY_USERS": "rita:reviewer:" + hash_password(PASSWORD, iterations=1000)}
     env.pop("GIGRIGHTS_LLM_BASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
                              "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -84,5 +88,50 @@ def test_ask_in_browser_and_open_citation(app_url, tmp_path):
             expect(quote).to_be_visible(timeout=30_000)
             assert "Seattle app company must tell a worker in writing" in quote.inner_text()
             page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def test_library_sign_in_upload_approve_then_cited(app_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from conftest import make_pdf
+
+    pdf = make_pdf(tmp_path / "notice.pdf", [
+        "Weekly pay notice for app couriers. Every week the courier app must give each courier a "
+        "printed weekly pay notice that lists every customer tip and the total miles driven."])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(app_url + "/library")
+            page.get_by_label("User name").fill("rita")
+            page.get_by_label("Password", exact=True).fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_text("Signed in as rita (reviewer)")).to_be_visible(timeout=30_000)
+            page.locator("input[type=file]").first.set_input_files(str(pdf))
+            page.get_by_label("Title", exact=True).first.fill("Weekly pay notice for app couriers")
+            topics = page.get_by_test_id("stMultiSelect").locator("input").first
+            topics.click()
+            topics.fill("pay_transparency")
+            topics.press("Enter")
+            page.get_by_label("Official source URL (https://…)").first.fill("https://example.org/notice")
+            page.get_by_role("button", name="Add as draft").click()
+            expect(page.get_by_text("It is a draft until a reviewer approves it")).to_be_visible(
+                timeout=90_000)
+            page.get_by_role("tab", name="Review (1)").click()
+            page.get_by_role("button", name="Approve").click()
+            expect(page.get_by_role("tab", name="Review (0)")).to_be_visible(timeout=30_000)
+
+            public = browser.new_page()  # a worker, not signed in
+            public.goto(app_url)
+            box = public.get_by_test_id("stChatInputTextArea")
+            expect(box).to_be_visible(timeout=60_000)
+            box.fill("Does the courier app have to give me a weekly pay notice listing every tip?")
+            box.press("Enter")
+            cite = public.get_by_test_id("stExpander").filter(has_text="Weekly pay notice for app couriers")
+            expect(cite.first).to_be_visible(timeout=60_000)
+            cite.first.click()
+            expect(cite.first.get_by_test_id("stText").first).to_contain_text("printed weekly pay notice")
         finally:
             browser.close()

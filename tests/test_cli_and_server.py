@@ -128,3 +128,32 @@ def test_empty_index_says_how_to_build_it(tmp_path):
     assert r.returncode == 2 and "knowledge base is empty" in r.stderr
 
 
+
+
+def test_cli_docs_maintenance(tmp_path, index_copy):
+    from conftest import make_pdf
+
+    env = {"GIGRIGHTS_DATA_DIR": str(index_copy)}
+    pdf = make_pdf(tmp_path / "notice.pdf", ["Aurora couriers must get a weekly pay notice with tips."])
+    r = run(["docs", "add", str(pdf), "--title", "Aurora pay notice", "--jurisdiction", "US-CO",
+             "--topics", "pay_transparency", "--source-url", "https://example.org/aurora",
+             "--effective-date", "2025-02-01"], env)
+    assert r.returncode == 0 and "draft until approved" in r.stdout, r.stdout + r.stderr
+    doc_id = r.stdout.split()[1]
+    q = ["ask", "Do Aurora couriers get a weekly pay notice?", "--jurisdiction", "US-CO", "--json"]
+    assert doc_id not in run(q, env).stdout
+    assert "approved" in run(["docs", "approve", doc_id], env).stdout
+    assert json.loads(run(q, env).stdout)["citations"][0]["doc_id"] == doc_id
+    hist = run(["docs", "history", doc_id], env).stdout
+    assert "approve" in hist and "cli:" in hist
+    r = run(["docs", "add", str(pdf), "--jurisdiction", "US-CO", "--topics", "pay_transparency",
+             "--source-url", "http://insecure.example", "--effective-date", "2025-02-01"], env)
+    assert r.returncode == 2 and "https://" in r.stderr
+    assert "taken down" in run(["docs", "remove", doc_id, "--takedown"], env).stdout
+    assert doc_id not in run(q, env).stdout
+    assert "deleted" in run(["docs", "remove", doc_id], env).stdout
+    assert run(["docs", "approve", "no-such-doc"], env).returncode == 2
+    assert "unchanged 7" in run(["docs", "reindex"], env).stdout
+    r = subprocess.run(GIGRIGHTS + ["users", "hash"], input="a-long-password\n", capture_output=True,
+                       text=True, cwd=ROOT, timeout=60)
+    assert r.stdout.startswith("pbkdf2_sha256$")

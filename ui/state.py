@@ -1,0 +1,33 @@
+"""Shared UI state: the one assistant per process, and who is signed in to the Library."""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from assistant.config import load_settings
+from assistant.core import Assistant, build_assistant
+
+
+@st.cache_resource(show_spinner="Loading the knowledge base…")
+def get_assistant() -> Assistant:
+    return build_assistant(load_settings())
+
+
+def signed_in() -> dict[str, Any] | None:
+    """{"name", "role"} of the signed-in Library user, or None (workers never need to sign in)."""
+    return st.session_state.get("library_user")
+
+
+def secret(section: str, key: str) -> str | None:
+    try:
+        return st.secrets.get(section, {}).get(key)  # type: ignore[no-any-return]
+    except Exception:  # no secrets file at all
+        return None
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:
+        return False
