@@ -94,7 +94,7 @@ class Settings(BaseSettings):
         10.0, ge=0, description="Longest Retry-After we wait; longer means 'busy, try later'.")
     llm_temperature: float = Field(0.1, ge=0, le=2)
     llm_max_tokens: int = Field(700, ge=16, le=32_000, description="Longest generated answer.")
-    context_token_budget: int = Field(3000, ge=200, le=200_000,
+    context_token_budget: int = Field(3000, ge=50, le=200_000,
                                       description="Token budget (cl100k) for the sources in the prompt.")
 
     @field_validator("llm_base_url", "embedding_base_url", "chroma_host")

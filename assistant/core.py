@@ -11,10 +11,10 @@ from .catalog import Catalog
 from .citations import verify
 from .config import Settings, load_settings
 from .embeddings import Embedder, build_embedder
-from .errors import BadQuestion, ProviderError, StreamInterrupted
+from .errors import BadQuestion, ContextTooLong, ProviderError, StreamInterrupted
 from .extractive import extract
 from .llm import ChatModel, build_chat_model
-from .prompts import build_messages
+from .prompts import build_messages, fit_budget
 from .prompts import text as t
 from .redact import redact
 from .retrieval import Retriever
@@ -183,13 +183,23 @@ class Assistant:
                     history: History, where: str | None, warnings: list[str]
                     ) -> Iterator[str]:  # returns Answer via StopIteration
         assert self.chat_model is not None
-        msgs = build_messages(q, passages, language, history, where)
+        # Only the sources that fit the prompt budget are given, and only they can be cited.
+        passages = fit_budget(passages, self.settings.context_token_budget)
         got: list[str] = []
         incomplete = False
         try:
-            for piece in self.chat_model.stream(msgs):
-                got.append(piece)
-                yield piece
+            try:
+                for piece in self.chat_model.stream(build_messages(q, passages, language, history, where)):
+                    got.append(piece)
+                    yield piece
+            except ContextTooLong:
+                if len(passages) < 2:
+                    raise
+                passages = passages[:len(passages) // 2]  # trim the context and try once more
+                log.warning("context too long: retrying with %d sources", len(passages))
+                for piece in self.chat_model.stream(build_messages(q, passages, language, history, where)):
+                    got.append(piece)
+                    yield piece
         except StreamInterrupted as exc:
             if not exc.partial.strip():
                 return (yield from self._fallback(q, qvec, passages, language, where, warnings, exc))

@@ -34,6 +34,10 @@ class ProviderConfigError(ProviderError):
     """Authentication or model configuration problem (401/403/404). Never retried."""
 
 
+class ContextTooLong(ProviderError):
+    """The server said the prompt exceeds the model's context window (HTTP 400)."""
+
+
 class StreamInterrupted(ProviderError):
     """The answer stream stopped in the middle. ``partial`` holds the text that arrived."""
 

@@ -10,7 +10,7 @@ import time
 from typing import Callable, Iterator, Protocol, Sequence
 
 from .config import Settings
-from .errors import ProviderBusy, ProviderConfigError, ProviderError, StreamInterrupted
+from .errors import ContextTooLong, ProviderBusy, ProviderConfigError, ProviderError, StreamInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ class OpenAIChatModel:
                     raise ProviderBusy("The AI service is busy (rate limited).") from None
                 delay = wait if wait is not None else min(2.0 ** attempt, self._s.llm_max_retry_after_s)
             except oa.BadRequestError as exc:
+                body = f"{getattr(exc, 'code', '') or ''} {exc}".lower()
+                if "context_length" in body or "maximum context" in body or "too many tokens" in body:
+                    raise ContextTooLong("The question and sources are too long for the AI model.") from None
                 raise ProviderError(f"The AI service refused the request ({exc.status_code}).") from None
             except (oa.APITimeoutError, oa.APIConnectionError, oa.InternalServerError,
                     oa.APIStatusError) as exc:

@@ -45,6 +45,20 @@ def format_source(n: int, p: Passage) -> str:
     return f"{head}\n{fence(p.text)}\n</source>"
 
 
+def fit_budget(passages: Sequence[Passage], budget: int) -> list[Passage]:
+    """The leading passages whose formatted text fits ``budget`` tokens (cl100k); at least one."""
+    from .tokens import count_tokens
+
+    kept, used = [], 0
+    for i, p in enumerate(passages):
+        cost = count_tokens(format_source(i + 1, p))
+        if kept and used + cost > budget:
+            break
+        kept.append(p)
+        used += cost
+    return kept
+
+
 def build_messages(question: str, passages: Sequence[Passage], language: str,
                    history: Sequence[tuple[str, str]] = (), jurisdiction: str | None = None
                    ) -> list[dict[str, str]]:

@@ -178,3 +178,45 @@ def test_closing_the_stream_closes_the_connection(stub, shared_assistant):
     while stub.disconnects == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert stub.disconnects >= 1
+
+
+def test_context_budget_limits_sources_given_and_citable(stub, shared_assistant):
+    stub.default = ("stream", "Notice is required [1]. Also [2].")
+    s, model, _ = _model(stub, context_token_budget=100)
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    prompt = stub.requests[-1]["body"]["messages"][-1]["content"]
+    assert prompt.count("<source n=") == 1          # only what fits 100 tokens
+    assert "[2]" not in ans.text and any("[2]" in w for w in ans.warnings)
+
+
+def test_context_length_exceeded_is_trimmed_and_retried_once(stub, shared_assistant):
+    stub.default = ("stream", "Written notice first [1].")
+    import json as _json
+
+    s, model, _ = _model(stub)
+    stub.script = [("ctx400",)]
+
+    class H(stub.RequestHandlerClass):
+        def do_POST(self):  # noqa: N802
+            if stub.script and stub.script[0] == ("ctx400",):
+                stub.script.pop(0)
+                length = int(self.headers.get("content-length", 0))
+                body = _json.loads(self.rfile.read(length))
+                stub.requests.append({"path": self.path, "body": body, "auth": None})
+                payload = _json.dumps({"error": {"message": "This model's maximum context length is "
+                                                 "8192 tokens", "code": "context_length_exceeded"}}).encode()
+                self.send_response(400)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            super().do_POST()
+
+    stub.RequestHandlerClass = H
+    try:
+        ans = _assistant(shared_assistant, s, model).ask(*Q)
+    finally:
+        stub.RequestHandlerClass = H.__mro__[1]
+    first, second = (r["body"]["messages"][-1]["content"].count("<source n=") for r in stub.requests[-2:])
+    assert second < first and ans.mode == "generative" and ans.citations
