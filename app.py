@@ -8,7 +8,7 @@ from assistant.core import Assistant
 from assistant.errors import AssistantError, BadQuestion
 from assistant.types import Answer
 from assistant.understand import JURISDICTION_NAMES, JURISDICTIONS
-from ui.state import get_assistant, signed_in
+from ui.state import allow_question, get_assistant, signed_in
 
 st.set_page_config(page_title="Gig Rights Assistant", page_icon=":material/gavel:")
 
@@ -76,6 +76,9 @@ def chat() -> None:
     question = st.chat_input("Ask about pay, deactivation, taxes, benefits…", max_chars=max_chars,
                              disabled=assistant is None)
     if not question or assistant is None:
+        return
+    if not allow_question(assistant.settings.max_questions_per_minute):
+        st.warning("You're asking very fast. Please wait a minute before the next question.")
         return
     with st.chat_message("user"):
         st.text(question)

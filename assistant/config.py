@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     extractive_max_sentences: int = Field(6, ge=1, le=20, description="Sentences in an extractive answer.")
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest accepted question.")
     include_drafts: bool = Field(False, description="Also answer from documents still in draft review.")
+    max_questions_per_minute: int = Field(10, ge=1, le=1000,
+                                          description="Per chat session; more gets a 'slow down' message.")
 
     # --- Library (document maintenance) ---------------------------------------------------------
     library_users: SecretStr | None = Field(
@@ -92,6 +94,10 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries after timeouts, 429 and 5xx.")
     llm_max_retry_after_s: float = Field(
         10.0, ge=0, description="Longest Retry-After we wait; longer means 'busy, try later'.")
+    llm_max_concurrency: int = Field(16, ge=1, le=1000,
+                                     description="Most LLM calls in flight at once (all users).")
+    llm_queue_wait_s: float = Field(2.0, ge=0, description="How long a question waits for a free LLM "
+                                    "slot before the user gets the quoted answer with a 'busy' note.")
     llm_temperature: float = Field(0.1, ge=0, le=2)
     llm_max_tokens: int = Field(700, ge=16, le=32_000, description="Longest generated answer.")
     context_token_budget: int = Field(3000, ge=50, le=200_000,

@@ -6,6 +6,7 @@ SDK or transport error is mapped here to an ``AssistantError`` the UI can show a
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Callable, Iterator, Protocol, Sequence
 
@@ -45,6 +46,9 @@ class OpenAIChatModel:
         self.name = settings.llm_model or ""
         self._s = settings
         self._sleep = sleep
+        # A global cap on in-flight calls: under backpressure users get a fast 'busy' fallback
+        # instead of piling up threads on a slow server.
+        self._slots = threading.BoundedSemaphore(settings.llm_max_concurrency)
 
     def _open(self, messages: Sequence[dict[str, str]]):  # noqa: ANN202 - SDK stream type
         oa = self._openai
@@ -82,6 +86,14 @@ class OpenAIChatModel:
         raise ProviderError("The AI service is not responding.")  # pragma: no cover
 
     def stream(self, messages: Sequence[dict[str, str]]) -> Iterator[str]:
+        if not self._slots.acquire(timeout=self._s.llm_queue_wait_s):
+            raise ProviderBusy("Many people are asking right now.")
+        try:
+            yield from self._stream(messages)
+        finally:
+            self._slots.release()
+
+    def _stream(self, messages: Sequence[dict[str, str]]) -> Iterator[str]:
         stream = self._open(messages)
         got: list[str] = []
         finish = None

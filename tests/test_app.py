@@ -139,3 +139,12 @@ def test_library_review_flow_in_the_page(library_at, app_data, embedder):
     assert any(t.label == "Review (0)" for t in at.tabs)
     assert out.doc_id in [c.doc_id for c in a.ask(*q).citations]
     assert a.catalog.audit_log(doc_id=out.doc_id)[0]["actor"] == "rita"
+
+
+def test_session_rate_limit(at):
+    for i in range(10):
+        at.chat_input[0].set_value(f"Can the app deactivate me without notice? ({i})").run()
+    assert len(at.chat_message) == 20 and not at.warning
+    at.chat_input[0].set_value("one more question about deactivation").run()
+    assert "asking very fast" in at.warning[0].value
+    assert len(at.chat_message) == 20  # no answer was produced

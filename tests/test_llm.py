@@ -220,3 +220,21 @@ def test_context_length_exceeded_is_trimmed_and_retried_once(stub, shared_assist
         stub.RequestHandlerClass = H.__mro__[1]
     first, second = (r["body"]["messages"][-1]["content"].count("<source n=") for r in stub.requests[-2:])
     assert second < first and ans.mode == "generative" and ans.citations
+
+
+def test_concurrency_cap_gives_fast_busy_fallback(stub, shared_assistant):
+    import threading
+
+    stub.default = ("stream", " ".join(["slow"] * 40) + " [1]")
+    stub.token_delay = 0.05  # about 2 s per answer
+    s, model, _ = _model(stub, llm_max_concurrency=1, llm_queue_wait_s=0.2)
+    a = _assistant(shared_assistant, s, model)
+    first = threading.Thread(target=lambda: a.ask(*Q))
+    first.start()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    ans = a.ask(*Q)  # the only slot is taken
+    assert time.monotonic() - t0 < 1.5
+    assert ans.mode == "extractive" and "Many people are asking" in ans.warnings[0]
+    first.join(timeout=30)
+    assert a.ask(*Q).mode == "generative"  # slot released afterwards

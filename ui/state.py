@@ -1,6 +1,7 @@
 """Shared UI state: the one assistant per process, and who is signed in to the Library."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import streamlit as st
@@ -12,6 +13,17 @@ from assistant.core import Assistant, build_assistant
 @st.cache_resource(show_spinner="Loading the knowledge base…")
 def get_assistant() -> Assistant:
     return build_assistant(load_settings())
+
+
+def allow_question(per_minute: int, now: float | None = None) -> bool:
+    """Per-session rate limit: at most ``per_minute`` questions in any 60 seconds."""
+    now = time.time() if now is None else now
+    recent = [t for t in st.session_state.get("asked_at", []) if now - t < 60]
+    if len(recent) >= per_minute:
+        st.session_state.asked_at = recent
+        return False
+    st.session_state.asked_at = [*recent, now]
+    return True
 
 
 def signed_in() -> dict[str, Any] | None:
