@@ -27,6 +27,14 @@ _STOP = set("the a an and or of to in on is are be for with that this it as at b
             "can do does what how when my me i if not no el la los las de del que y en un una por "
             "para con es se su sus".split())
 LEXICAL_WEIGHT = 0.35   # weight of word overlap next to embedding similarity
+FIGURE_BONUS = 0.15     # "how much / what rate / when" questions prefer sentences with figures
+_ASKS_FIGURE = re.compile(r"\b(how\s+(much|many|long|often|soon)|what('?s|\s+is)\s+the\s+(rate|"
+                          r"amount|minimum|deadline|limit)|rate|per\s+(mile|minute|hour|trip)|minimum\s+"
+                          r"(pay|wage)|deadline|when|cu[aá]nt[oa]s?|cu[aá]ndo|tarifa|m[ií]nimo)\b", re.I)
+_HAS_FIGURE = re.compile(r"[$£€]\s?\d|\d+(\.\d+)?\s?(%|cents?|¢)|\b\d+\s+(days?|hours?|weeks?|months?|"
+                         r"years?|d[ií]as|horas|semanas|meses|años)\b|\b(19|20)\d\d\b", re.I)
+_CROSS_REF = re.compile(r"^(see|for (more|other)|read (our|the) |para m[aá]s|vea|consulte nuestra)\b|"
+                        r"\b[a-z]{2,}-[a-z]{2,}-[a-z-]{2,}\b", re.I)
 RANK_PENALTY = 0.03     # later passages need a slightly better sentence to be picked
 MIN_CHARS = 30          # shorter fragments are not worth quoting alone
 PER_PASSAGE = 3         # at most this many sentences from one passage
@@ -46,8 +54,8 @@ def sentences(passage_text: str) -> list[str]:
     out, fragments = [], []
     for line in _SENT_SPLIT.split(_SOFT_BREAK.sub(" ", passage_text)):
         s = line.strip().lstrip("-*•> ").strip()
-        if len(s) < MIN_CHARS or _META_LINE.match(line) or _SOURCE_LINE.match(s):
-            continue
+        if len(s) < MIN_CHARS or _META_LINE.match(line) or _SOURCE_LINE.match(s) or _CROSS_REF.search(s):
+            continue  # too short, a heading or source line, or a pointer to another document
         s = _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), s).replace("**", "").strip()
         # A quote should read as a sentence: starts like one and ends like one. List-item fragments
         # ("lists the reasons for deactivation,") are used only when a passage has nothing better.
@@ -70,10 +78,12 @@ def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], e
     vecs = np.asarray(embedder.embed([c[2] for c in cands]), dtype=np.float32)
     sims = vecs @ np.asarray(qvec, dtype=np.float32)
     qw = _words(question)
+    wants_figure = bool(_ASKS_FIGURE.search(question))
     scores = []
     for (pi, _si, s), sim in zip(cands, sims):
         overlap = len(qw & _words(s)) / max(1, len(qw))
-        scores.append(float(sim) + LEXICAL_WEIGHT * overlap - RANK_PENALTY * pi)
+        bonus = FIGURE_BONUS if wants_figure and _HAS_FIGURE.search(s) else 0.0
+        scores.append(float(sim) + LEXICAL_WEIGHT * overlap + bonus - RANK_PENALTY * pi)
     picked: list[int] = []
     per: dict[int, int] = {}
     for i in np.argsort(scores)[::-1]:
@@ -84,8 +94,12 @@ def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], e
         per[pi] = per.get(pi, 0) + 1
         if len(picked) >= max_sentences:
             break
-    # Group by source in retrieval order, keep each source's sentences in document order.
-    picked.sort(key=lambda i: (cands[i][0], cands[i][1]))
+    # Group by source, the source with the best sentence first; each source's sentences stay in
+    # document order so they read as the source wrote them.
+    best: dict[int, float] = {}
+    for i in picked:
+        best[cands[i][0]] = max(best.get(cands[i][0], -9.0), scores[i])
+    picked.sort(key=lambda i: (-best[cands[i][0]], cands[i][0], cands[i][1]))
     numbers: dict[int, int] = {}
     lines = []
     for i in picked:

@@ -57,7 +57,11 @@ def compare_with_latest(report: dict[str, Any], exclude: Path | None = None) -> 
             flipped.append({"id": c["id"], "before": {k: old[k] for k in ("hit@5", "refusal")},
                             "after": {k: c[k] for k in ("hit@5", "refusal")}})
     deltas = {k: (report["product"].get(k), prev["product"].get(k)) for k in MAIN}
-    report["comparison"] = {"previous": str(prev_path), "deltas": deltas, "flipped": flipped}
+    try:
+        shown = str(prev_path.relative_to(REPORTS.parents[1]))
+    except ValueError:
+        shown = str(prev_path)
+    report["comparison"] = {"previous": shown, "deltas": deltas, "flipped": flipped}
     return prev_path
 
 
