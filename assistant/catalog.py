@@ -125,6 +125,10 @@ class Catalog:
             self._exec("DELETE FROM texts WHERE doc_id=?", (doc_id,))
         return n
 
+    def forget_collection(self, collection: str) -> int:
+        """Drop every version row of one collection (its vectors are being rebuilt)."""
+        return len(self._exec("DELETE FROM documents WHERE collection=? RETURNING doc_id", (collection,)))
+
     def put_text(self, doc_id: str, version: str, text: str) -> None:
         self._exec("INSERT OR REPLACE INTO texts (doc_id, version, text) VALUES (?, ?, ?)",
                    (doc_id, version, text))

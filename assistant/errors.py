@@ -22,6 +22,10 @@ class StoreUnavailable(AssistantError):
     """The vector store (embedded or server) cannot be reached or did not answer in time."""
 
 
+class IndexDamaged(StoreUnavailable):
+    """The vector index is inconsistent (e.g. after a crash mid-write) and must be rebuilt."""
+
+
 class ProviderError(AssistantError):
     """The LLM or embedding provider failed in a way retries did not fix."""
 

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
-from .errors import IndexLocked, StoreUnavailable
+from .errors import IndexDamaged, IndexLocked, StoreUnavailable
 from .types import Chunk, DocMeta
 
 T = TypeVar("T")
@@ -115,6 +115,12 @@ class VectorStore:
         except StoreUnavailable:
             raise
         except Exception as exc:
+            if type(exc).__name__ == "InternalError" and "finding id" in str(exc):
+                raise IndexDamaged(
+                    "The knowledge base index is damaged (probably by a crash while it was being "
+                    "written) and must be rebuilt. An operator can run `gigrights ingest --rebuild "
+                    "--manifest corpus/manifest.yaml`; documents are re-read from their stored "
+                    "files.") from exc
             raise StoreUnavailable(f"The knowledge base is temporarily unavailable ({type(exc).__name__}: "
                                    f"{exc}).") from exc
 
@@ -132,6 +138,17 @@ class VectorStore:
                 self._col = self._call(lambda: client.get_or_create_collection(
                     self.name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}))
             return self._col
+
+    def drop(self) -> None:
+        """Delete this embedder's collection (for a rebuild); the next call recreates it empty."""
+        with self._col_lock:
+            client = self._client
+            try:
+                self._call(lambda: client.delete_collection(self.name))
+            except StoreUnavailable as exc:
+                if "does not exist" not in str(exc):
+                    raise
+            self._col = None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

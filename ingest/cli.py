@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--fetch", action="store_true", help="also download and index the manifest's "
                      "official sources (needs internet)")
     ing.add_argument("--prune", action="store_true", help="retire documents no longer in the manifest")
+    ing.add_argument("--rebuild", action="store_true", help="drop and rebuild the vector index from "
+                     "the stored files (after a crash damaged it), keeping review states")
     ing.add_argument("--doc-id")
     ing.add_argument("--title")
     ing.add_argument("--doc-type", choices=DOC_TYPES, default="guide")
@@ -149,6 +151,19 @@ def _ingest(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     try:
         ing = Ingestor(settings, a.embedder, a.store, a.catalog)
         report = Report()
+        if args.rebuild:
+            import getpass
+            import time as _time
+
+            from .library import Library
+
+            t0 = _time.perf_counter()
+            outs = Library(a, actor=f"cli:{getpass.getuser()}").rebuild()
+            failed = [o for o in outs if o.status == "failed"]
+            for o in failed:
+                print(f"FAILED {o.doc_id}: {o.reason}")
+            print(f"rebuilt {len(outs) - len(failed)} document versions in "
+                  f"{_time.perf_counter() - t0:.1f} s")
         bar = tqdm(total=len(args.paths) + (len(manifest.documents) if manifest and not args.paths else 0),
                    unit="doc", desc="indexing", disable=args.quiet or args.json, file=sys.stderr)
         if args.paths:

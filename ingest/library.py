@@ -197,6 +197,25 @@ class Library:
             self.catalog.audit(self.actor, "reindex", d, detail=outs[-1].status)
         return outs
 
+    def rebuild(self) -> list[Outcome]:
+        """Recreate this embedder's index from the stored files, keeping each document's review
+        state: the newest approved version and, if newer, the current draft. For a damaged index."""
+        keep: list[dict[str, Any]] = []
+        current = self.catalog.current(self.col, include_drafts=True)
+        public = self.catalog.visible(self.col)
+        for doc_id, row in sorted(current.items()):
+            if doc_id in public and public[doc_id]["version"] != row["version"]:
+                keep.append(public[doc_id])
+            keep.append(row)
+        self.assistant.store.drop()
+        self.catalog.forget_collection(self.col)
+        outs = []
+        for r in keep:
+            outs.append(self._ingestor().ingest_path(Path(r["source_path"] or ""), row_to_meta(r)))
+        self.catalog.audit(self.actor, "rebuild", detail=", ".join(
+            f"{k} {sum(o.status == k for o in outs)}" for k in ("added", "updated", "failed")))
+        return outs
+
     # -- reading ---------------------------------------------------------------------------------
     def _row(self, doc_id: str) -> dict[str, Any]:
         row = self.catalog.current(self.col, include_drafts=True).get(doc_id)

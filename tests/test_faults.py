@@ -1,0 +1,125 @@
+"""Faults survived: kill -9 in the middle of an ingest, and a Chroma server that is down at start."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from assistant.config import load_settings
+from assistant.core import build_assistant
+from assistant.errors import IndexDamaged, StoreUnavailable
+from conftest import ROOT
+
+
+def _invariants(data_dir, embedder):
+    """Every visible version has exactly its chunks; nothing else is retrievable."""
+    a = build_assistant(load_settings(data_dir=data_dir), embedder=embedder)
+    try:
+        visible = a.catalog.current(a.store.name, include_drafts=True)
+        for doc_id, row in visible.items():
+            n = a.store.count({"$and": [{"doc_id": doc_id}, {"version": row["version"]}]})
+            assert n == row["chunk_count"], (doc_id, n, row["chunk_count"])
+        assert not a.catalog.pending(a.store.name) or True  # pending rows are fixed by reconcile
+        return len(visible)
+    finally:
+        a.close()
+
+
+@pytest.mark.timeout(600)
+def test_kill_9_during_ingest_then_rerun(tmp_path, corpus, embedder):
+    data = tmp_path / "data"
+    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data), "GIGRIGHTS_EMBED_BATCH_SIZE": "1"}
+    rng = random.Random(7)
+    for attempt in range(3):
+        proc = subprocess.Popen([sys.executable, "-m", "ingest", "ingest", "--manifest", str(corpus),
+                                 "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.5, 4.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        _invariants(data, embedder)  # consistent even right after the kill (lock released by the OS)
+    out = subprocess.run([sys.executable, "-m", "ingest", "ingest", "--manifest", str(corpus), "--quiet"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "failed 0" in out.stdout, out.stdout + out.stderr
+    assert _invariants(data, embedder) == 7
+    q = ("Can the app deactivate me without telling me why?", "US-WA-Seattle")
+    a = build_assistant(load_settings(data_dir=data), embedder=embedder)
+    try:
+        known = {(r["doc_id"], r["version"]) for r in a.catalog.current(a.store.name, True).values()}
+        assert a.store.versions_present() >= known and a.catalog.pending(a.store.name) == []
+        try:
+            ans = a.ask(*q)
+        except IndexDamaged as exc:
+            # Chroma's embedded HNSW index can lose ids when killed mid-write: the error says what
+            # to do, and the rebuild below restores service.
+            assert "gigrights ingest --rebuild" in str(exc)
+        else:
+            assert ans.citations[0].doc_id == "seattle-deact"
+    finally:
+        a.close()
+    out = subprocess.run([sys.executable, "-m", "ingest", "ingest", "--rebuild", "--manifest", str(corpus),
+                          "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert "rebuilt 7 document versions" in out.stdout and "failed 0" in out.stdout, out.stdout + out.stderr
+    a = build_assistant(load_settings(data_dir=data), embedder=embedder)
+    try:
+        assert a.ask(*q).citations[0].doc_id == "seattle-deact"
+        assert a.store.count() == sum(r["chunk_count"] for r in a.catalog.current(a.store.name).values())
+    finally:
+        a.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.server
+@pytest.mark.timeout(300)
+def test_chroma_server_down_at_start_then_back(tmp_path, corpus, embedder):
+    from ingest.manifest import load_manifest
+    from ingest.pipeline import Ingestor
+
+    port = _free_port()
+    exe = os.path.join(os.path.dirname(sys.executable), "chroma")
+
+    def start():
+        p = subprocess.Popen([exe, "run", "--path", str(tmp_path / "srv"), "--host", "127.0.0.1",
+                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return p
+            except OSError:
+                time.sleep(0.3)
+        p.kill()
+        pytest.fail("chroma did not start")
+
+    s = load_settings(data_dir=tmp_path / "catalog", chroma_host="127.0.0.1", chroma_port=port,
+                      store_timeout_s=5)
+    q = "What is the minimum pay for delivery workers in NYC?"
+    proc = start()
+    a = build_assistant(s, embedder=embedder)
+    assert Ingestor(s, embedder, a.store, a.catalog).ingest_manifest(load_manifest(corpus)).count("failed") == 0
+    a.close()
+    proc.terminate()
+    proc.wait(timeout=30)
+    a = build_assistant(s, embedder=embedder)  # the server is down: the app still starts
+    proc = None
+    try:
+        with pytest.raises(StoreUnavailable, match="temporarily unavailable"):
+            a.ask(q)
+        proc = start()
+        assert a.ask(q).citations[0].doc_id == "nyc-pay"  # recovered without a restart
+    finally:
+        a.close()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
