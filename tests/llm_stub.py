@@ -17,6 +17,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+def bag_of_words(text: str, dim: int = 256) -> list[float]:
+    """A deterministic stand-in embedding: hashed word counts, L2-normalised."""
+    import hashlib
+    import math
+    import re
+
+    v = [0.0] * dim
+    for w in re.findall(r"[a-z]{3,}", text.lower()):
+        v[int(hashlib.md5(w[:6].encode()).hexdigest(), 16) % dim] += 1.0
+    n = math.sqrt(sum(x * x for x in v)) or 1.0
+    return [x / n for x in v]
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "StubServer"
@@ -49,9 +62,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
             return
         if self.path.endswith("/embeddings"):
-            self._json({"object": "list", "data": [{"object": "embedding", "index": i,
-                                                    "embedding": [0.1] * 8}
-                                                   for i, _ in enumerate(body.get("input", []))]})
+            self._json({"object": "list", "model": body.get("model"),
+                        "data": [{"object": "embedding", "index": i, "embedding": bag_of_words(t)}
+                                 for i, t in enumerate(body.get("input", []))],
+                        "usage": {"prompt_tokens": 1, "total_tokens": 1}})
             return
         words = behaviour[1].split(" ")
         cut = behaviour[2] if kind == "cut" else None

@@ -175,3 +175,37 @@ def test_accounts_and_sign_in_throttling(lib):
     failures, until = lib.catalog.login_state("mallory")
     assert failures == 20 and until - now[0] <= 900       # back-off is capped
     assert any(e["action"] == "sign_in_failed" for e in lib.catalog.audit_log())
+
+
+def test_add_by_url_from_a_local_server(lib):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    page = (b"<html><body><nav>menu</nav><h1>Denver delivery notice</h1><p>Denver delivery apps must "
+            b"send couriers a weekly pay notice listing tips.</p><script>x()</script></body></html>")
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            code, body = (200, page) if self.path == "/notice" else (404, b"no")
+            self.send_response(code)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        out = lib.add_url(f"{base}/notice", FORM, status="approved")
+        assert out.status == "added"
+        ans = lib.assistant.ask(*Q)
+        cite = next(c for c in ans.citations if c.doc_id == out.doc_id)
+        assert "weekly pay notice" in cite.quote and "x()" not in cite.quote and "menu" not in cite.quote
+        with pytest.raises(FormError, match="HTTP 404"):
+            lib.add_url(f"{base}/missing", FORM)
+    finally:
+        srv.shutdown()

@@ -238,3 +238,25 @@ def test_concurrency_cap_gives_fast_busy_fallback(stub, shared_assistant):
     assert ans.mode == "extractive" and "Many people are asking" in ans.warnings[0]
     first.join(timeout=30)
     assert a.ask(*Q).mode == "generative"  # slot released afterwards
+
+
+def test_openai_embeddings_option_end_to_end(stub, tmp_path, corpus):
+    """GIGRIGHTS_EMBEDDER=openai against the OpenAI-compatible /v1/embeddings of the stub."""
+    from assistant.core import build_assistant
+    from ingest.manifest import load_manifest
+    from ingest.pipeline import Ingestor
+
+    s = load_settings(data_dir=tmp_path / "d", embedder="openai", embedding_base_url=stub.base_url,
+                      embedding_api_key="sk-emb", embedding_model="text-embedding-3-small")
+    a = build_assistant(s)
+    try:
+        assert a.store.name == "chunks__openai-text-embedding-3-small"  # never mixed with USE vectors
+        rep = Ingestor(s, a.embedder, a.store, a.catalog).ingest_manifest(load_manifest(corpus))
+        assert rep.count("failed") == 0
+        ans = a.ask("Seattle deactivation notice review", "US-WA-Seattle")
+        assert ans.citations and ans.citations[0].doc_id == "seattle-deact"
+        emb = [r for r in stub.requests if r["path"].endswith("/embeddings")]
+        assert emb and emb[-1]["body"]["model"] == "text-embedding-3-small"
+        assert emb[-1]["auth"] == "Bearer sk-emb"
+    finally:
+        a.close()
