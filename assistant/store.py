@@ -163,8 +163,9 @@ class VectorStore:
             part = chunks[i:i + batch]
             metas = [chunk_metadata(meta, c) for c in part]
             vecs = [list(v) for v in vectors[i:i + batch]]
-            self._call(lambda: col.upsert(ids=[c.id for c in part], embeddings=vecs,
-                                          documents=[c.text for c in part], metadatas=metas))
+            ids, docs = [c.id for c in part], [c.text for c in part]
+            self._call(lambda ids=ids, vecs=vecs, docs=docs, metas=metas: col.upsert(
+                ids=ids, embeddings=vecs, documents=docs, metadatas=metas))
 
     def delete_version(self, doc_id: str, version: str) -> None:
         col = self._collection()

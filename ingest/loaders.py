@@ -274,4 +274,4 @@ def load_bytes(name: str, data: bytes, max_pages: int = 500, max_chars: int = 5_
 
 
 from .pdf_loader import (  # noqa: E402  (pypdf lives in its own module, which needs LoadError)
-    PDF_DECOMPRESS_LIMIT, SCANNED_MIN_CHARS, SCANNED_REJECT_SHARE, load_pdf)
+    load_pdf)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from .loaders import LoadError, _clean
+from .loaders import LoadError
 
 SCANNED_MIN_CHARS = 20      # a page with less text than this counts as image-only
 SCANNED_REJECT_SHARE = 0.8  # reject when this share of pages has no text layer

@@ -12,7 +12,7 @@ from assistant.config import load_settings
 from assistant.core import build_assistant
 from conftest import ROOT, settings_for
 from evals import thresholds as T
-from evals.report import markdown, write_report
+from evals.report import write_report
 from evals.runner import evaluate, load_cases
 from ingest.manifest import load_manifest
 from ingest.pipeline import Ingestor

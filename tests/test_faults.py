@@ -14,7 +14,7 @@ import pytest
 from assistant.config import load_settings
 from assistant.core import build_assistant
 from assistant.errors import IndexDamaged, StoreUnavailable
-from conftest import ROOT
+from conftest import ROOT, start_chroma
 
 
 def _invariants(data_dir, embedder):
@@ -87,20 +87,9 @@ def test_chroma_server_down_at_start_then_back(tmp_path, corpus, embedder):
     from ingest.pipeline import Ingestor
 
     port = _free_port()
-    exe = os.path.join(os.path.dirname(sys.executable), "chroma")
 
     def start():
-        p = subprocess.Popen([exe, "run", "--path", str(tmp_path / "srv"), "--host", "127.0.0.1",
-                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return p
-            except OSError:
-                time.sleep(0.3)
-        p.kill()
-        pytest.fail("chroma did not start")
+        return start_chroma(tmp_path / "srv", port)
 
     s = load_settings(data_dir=tmp_path / "catalog", chroma_host="127.0.0.1", chroma_port=port,
                       store_timeout_s=5)
