@@ -78,6 +78,7 @@ def verify(text: str, passages: Sequence[Passage]) -> Verified:
         return "".join(f"[{k}]" for k in kept)
 
     text = _MARKER.sub(_sub, text)
+    text = re.sub(r"(\[\d+\])(?:\1)+", r"\1", text)  # "[1][1]" -> "[1]"
     text = re.sub(r"[ \t]+([.,;:])", r"\1", text)
     if dropped:
         warnings.append("Removed citation marker(s) " + ", ".join(f"[{n}]" for n in sorted(dropped))
