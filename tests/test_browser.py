@@ -92,6 +92,13 @@ def test_ask_in_browser_and_open_citation(app_url, tmp_path):
             browser.close()
 
 
+def _settle(page) -> None:
+    """Wait until Streamlit has finished the rerun that the last input started."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')",
+                           timeout=30_000)
+
+
 def test_library_sign_in_upload_approve_then_cited(app_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -110,12 +117,17 @@ def test_library_sign_in_upload_approve_then_cited(app_url, tmp_path):
             page.get_by_role("button", name="Sign in").click()
             expect(page.get_by_text("Signed in as rita (reviewer)")).to_be_visible(timeout=30_000)
             page.locator("input[type=file]").first.set_input_files(str(pdf))
-            page.get_by_label("Title", exact=True).first.fill("Weekly pay notice for app couriers")
-            topics = page.get_by_test_id("stMultiSelect").locator("input").first
+            expect(page.get_by_text("notice.pdf").first).to_be_visible(timeout=30_000)
+            _settle(page)
+            page.locator('input[aria-label="Title"]:visible').first.fill("Weekly pay notice for app couriers")
+            topics = page.locator('input[aria-label="Topics"]:visible').first
             topics.click()
             topics.fill("pay_transparency")
             topics.press("Enter")
-            page.get_by_label("Official source URL (https://…)").first.fill("https://example.org/notice")
+            page.keyboard.press("Escape")
+            page.locator('input[aria-label="Official source URL (https://…)"]:visible').first.fill(
+                "https://example.org/notice")
+            _settle(page)
             page.get_by_role("button", name="Add as draft").click()
             expect(page.get_by_text("It is a draft until a reviewer approves it")).to_be_visible(
                 timeout=90_000)
