@@ -106,3 +106,23 @@ def test_answer_json_shape(shared_assistant):
     assert set(d) >= {"answer", "mode", "refused", "citations", "warnings"}
     assert set(d["citations"][0]) >= {"n", "doc_id", "title", "doc_type", "jurisdiction", "section",
                                       "page", "quote", "source_url", "effective_date"}
+
+
+def test_concurrent_sessions_get_their_own_answers(shared_assistant):
+    """The app shares one Assistant across sessions (st.cache_resource): answers must not cross."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [("Can the app deactivate me without telling me why?", "US-WA-Seattle", "seattle-deact"),
+                 ("What is the minimum pay for delivery workers in NYC?", None, "nyc-pay"),
+                 ("Am I an employee under the California ABC test?", "US-CA", "ca-abc"),
+                 ("Do Washington drivers get paid sick time?", "US-WA", "wa-sick")] * 6
+
+    def ask(item):
+        q, j, want = item
+        return want, shared_assistant.ask(q, j)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(ask, questions))
+    for want, ans in results:
+        assert ans.citations[0].doc_id == want
+        assert all(c.chunk_id in {p.chunk_id for p in ans.passages} for c in ans.citations)
