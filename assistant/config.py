@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     # --- retrieval and answers -------------------------------------------------------------
     top_k: int = Field(5, ge=1, le=50, description="Passages given to the answerer.")
     candidate_k: int = Field(30, ge=1, le=500, description="Dense candidates fetched before filtering.")
+    lexical_candidates: int = Field(
+        20, ge=0, le=500, description="Extra BM25 candidates the dense search missed (0 = dense only).")
     lexical_weight: float = Field(
         0.5, ge=0.0, le=5.0,
         description="Weight of word overlap (share of the question's content words in a passage) "

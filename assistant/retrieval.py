@@ -9,6 +9,7 @@ from .catalog import Catalog
 from .config import Settings
 from .embeddings import Embedder
 from .errors import IndexMissing
+from .lexical import BM25Index
 from .store import VectorStore
 from .types import Passage
 from .understand import scope
@@ -21,6 +22,8 @@ class Retriever:
         self.embedder = embedder
         self.store = store
         self.catalog = catalog
+        self.bm25 = BM25Index(lambda text: [_stem(w) for w in _WORD.findall(text.lower())
+                                            if w not in _STOP and len(w) > 1])
 
     def embed_query(self, question: str) -> list[float]:
         return self.embedder.embed([question], query=True)[0]
@@ -40,7 +43,10 @@ class Retriever:
         if places:
             clauses.append({"jurisdiction": {"$in": places}})
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        hits = self.store.query(self.embed_query(question), max(k, self.settings.candidate_k), where)
+        qvec = self.embed_query(question)
+        hits = self.store.query(qvec, max(k, self.settings.candidate_k), where)
+        if self.settings.lexical_candidates:
+            hits += self._lexical_hits(question, qvec, current, places, {h["id"] for h in hits})
         out: list[Passage] = []
         qterms = terms(question)
         w = self.settings.lexical_weight
@@ -57,6 +63,21 @@ class Retriever:
             out.append(replace(p, score=round(p.score + w * lex + local, 4), dense=p.score, lexical=lex))
         out.sort(key=lambda p: -p.score)
         return out[:k]
+
+    def _lexical_hits(self, question: str, qvec: list[float], current: dict[str, dict[str, Any]],
+                      places: list[str] | None, seen: set[str]) -> list[dict[str, Any]]:
+        """BM25 candidates the dense search missed, scored with their stored vectors."""
+        versions = {r["version"] for r in current.values()}
+        self.bm25.ensure(versions, self.store.all_chunks)
+        allowed = set(places) if places else None
+        top = self.bm25.top(question, self.settings.lexical_candidates, lambda m: m["version"] in versions
+                            and (allowed is None or m["jurisdiction"] in allowed))
+        missing = [cid for cid, _ in top if cid not in seen]
+        out = []
+        for c in self.store.get_with_vectors(missing):
+            cos = sum(a * b for a, b in zip(c["vector"], qvec))
+            out.append({"id": c["id"], "text": c["text"], "meta": c["meta"], "score": float(cos)})
+        return out
 
 
 _WORD = re.compile(r"[a-z0-9áéíóúñü]+")

@@ -191,6 +191,15 @@ class VectorStore:
             out.append({"id": cid, "text": doc, "meta": meta, "score": 1.0 - float(dist)})
         return out
 
+    def get_with_vectors(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Chunks by id with their stored vectors (for candidates found by lexical search)."""
+        if not ids:
+            return []
+        col = self._collection()
+        got = self._call(lambda: col.get(ids=ids, include=["documents", "metadatas", "embeddings"]))
+        return [{"id": i, "text": d, "meta": m, "vector": v}
+                for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])]
+
     def versions_present(self) -> set[tuple[str, str]]:
         col = self._collection()
         got = self._call(lambda: col.get(include=["metadatas"]))

@@ -37,10 +37,20 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _by_creation(paths: list[Path]) -> list[Path]:
+    def created(p: Path) -> str:
+        try:
+            return str(json.loads(p.read_text(encoding="utf-8")).get("created", ""))
+        except (OSError, ValueError):
+            return ""
+    return sorted(paths, key=lambda p: (created(p), p.name))
+
+
 def latest_report(exclude: Path | None = None) -> Path | None:
     if not REPORTS.exists():
         return None
-    found = sorted(p for p in REPORTS.glob("*/report.json") if exclude is None or p.parent != exclude)
+    found = _by_creation([p for p in REPORTS.glob("*/report.json")
+                          if exclude is None or p.parent.resolve() != Path(exclude).resolve()])
     return found[-1] if found else None
 
 
@@ -131,7 +141,7 @@ def write_report(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
 def trend(limit: int = 20) -> list[dict[str, Any]]:
     """Main metrics of the most recent reports, oldest first (for the Quality page)."""
     rows = []
-    for p in sorted(REPORTS.glob("*/report.json"))[-limit:]:
+    for p in _by_creation(list(REPORTS.glob("*/report.json")))[-limit:]:
         r = json.loads(p.read_text(encoding="utf-8"))
         rows.append({"report": p.parent.name, **{k: r["product"].get(k) for k in MAIN},
                      "baseline_hit@5": (r.get("baseline") or {}).get("hit@5")})
