@@ -224,7 +224,7 @@ sessions at once and ingest may run beside it; set it to 2 for a dedicated bulk 
 
 | stage | p50 | p95 |
 |---|---|---|
-| retrieval alone (embed query + Chroma + catalog filter + rerank) | {q['retrieval_p50_ms']:.1f} ms | {q['retrieval_p95_ms']:.1f} ms |
+| retrieval alone (embed query + Chroma + BM25 candidates + catalog filter + rerank) | {q['retrieval_p50_ms']:.1f} ms | {q['retrieval_p95_ms']:.1f} ms |
 | full extractive answer (retrieval + sentence scoring + citations) | {q['answer_p50_ms']:.1f} ms | {q['answer_p95_ms']:.1f} ms |
 
 ## App memory (Streamlit server process, RSS)
