@@ -34,8 +34,11 @@ def render_answer(ans: Answer) -> None:
     if ans.refused and ans.passages:
         with st.expander("Nearest sources (they may not answer your question)"):
             for p in ans.passages:
-                st.text(f"{p.title} ({JURISDICTION_NAMES.get(p.jurisdiction, p.jurisdiction)})")
+                st.text(f"{p.title} ({JURISDICTION_NAMES.get(p.jurisdiction, p.jurisdiction)})\n"
+                        f"{p.source_url}")
     for r in ans.referrals:
+        if r.url in ans.text:
+            continue  # already listed in the answer
         st.markdown(f"**{escape_markdown(r.name)}** — {escape_markdown(r.how_to_reach)}  \n{r.url}")
 
 
