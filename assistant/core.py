@@ -130,8 +130,8 @@ class Assistant:
             query = f"{query} ({brands})"
         qvec = self.retriever.embed_query(query)
         ranked = self.retriever.search(query, where, k=max(self.settings.top_k, RANK_DEPTH),
-                                       include_drafts=drafts)
-        passages = self._select(ranked[:self.settings.top_k], qvec)
+                                       include_drafts=drafts, qvec=qvec)
+        passages = self._select(ranked[:self.settings.top_k])
         support = passages[0].score if passages else 0.0
         trace = {"ranked_doc_ids": [p.doc_id for p in ranked], "query": query, "where": where}
 
@@ -152,7 +152,7 @@ class Assistant:
                 yield piece
         out.answer = replace(ans, support=support, latency_ms=_ms(started), extra={**ans.extra, **trace})
 
-    def _select(self, passages: list[Passage], qvec: Sequence[float]) -> list[Passage]:
+    def _select(self, passages: list[Passage]) -> list[Passage]:
         if not passages:
             return []
         floor = passages[0].score * self.settings.passage_min_ratio
@@ -188,18 +188,18 @@ class Assistant:
         got: list[str] = []
         incomplete = False
         try:
-            try:
-                for piece in self.chat_model.stream(build_messages(q, passages, language, history, where)):
-                    got.append(piece)
-                    yield piece
-            except ContextTooLong:
-                if len(passages) < 2:
-                    raise
-                passages = passages[:len(passages) // 2]  # trim the context and try once more
-                log.warning("context too long: retrying with %d sources", len(passages))
-                for piece in self.chat_model.stream(build_messages(q, passages, language, history, where)):
-                    got.append(piece)
-                    yield piece
+            for attempt in (1, 2):
+                try:
+                    for piece in self.chat_model.stream(build_messages(q, passages, language, history,
+                                                                       where)):
+                        got.append(piece)
+                        yield piece
+                    break
+                except ContextTooLong:
+                    if attempt == 2 or len(passages) < 2:
+                        raise
+                    passages = passages[:len(passages) // 2]  # trim the context and try once more
+                    log.warning("context too long: retrying with %d sources", len(passages))
         except StreamInterrupted as exc:
             if not exc.partial.strip():
                 return (yield from self._fallback(q, qvec, passages, language, where, warnings, exc))

@@ -29,7 +29,8 @@ class Retriever:
         return self.embedder.embed([question], query=True)[0]
 
     def search(self, question: str, jurisdiction: str | None = None, k: int | None = None,
-               include_drafts: bool | None = None) -> list[Passage]:
+               include_drafts: bool | None = None, qvec: list[float] | None = None) -> list[Passage]:
+        """``qvec``: the question's vector when the caller already embedded it."""
         k = k or self.settings.top_k
         drafts = self.settings.include_drafts if include_drafts is None else include_drafts
         current = self.catalog.visible(self.store.name, include_drafts=drafts)
@@ -43,7 +44,7 @@ class Retriever:
         if places:
             clauses.append({"jurisdiction": {"$in": places}})
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        qvec = self.embed_query(question)
+        qvec = qvec if qvec is not None else self.embed_query(question)
         hits = self.store.query(qvec, max(k, self.settings.candidate_k), where)
         if self.settings.lexical_candidates:
             hits += self._lexical_hits(question, qvec, current, places, {h["id"] for h in hits})

@@ -73,21 +73,20 @@ class VectorStore:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        self._chromadb = chromadb
         self.timeout_s = timeout_s
         self.embedded = host is None
         self._lock: _ProcessLock | None = None
         # A bounded pool enforces our own deadline (Chroma's HTTP client has no timeout) without a
         # thread pile-up when the server stalls.
         self._pool = cf.ThreadPoolExecutor(max_workers=4, thread_name_prefix="chroma")
-        csettings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self._csettings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         self.name = collection_name(embedder_name)
         if self.embedded:
             self._lock = _ProcessLock(Path(data_dir) / LOCK_NAME)
             self._lock.acquire()
             try:
                 self._client = chromadb.PersistentClient(path=str(Path(data_dir) / "chroma"),
-                                                         settings=csettings)
+                                                         settings=self._csettings)
             except Exception as exc:
                 self._lock.release()
                 raise StoreUnavailable(f"The index in {data_dir} could not be opened ({exc}). If it is "
@@ -96,10 +95,9 @@ class VectorStore:
         else:
             self.host, self.port = host, port
             try:
-                self._client = self._call(lambda: chromadb.HttpClient(host=host, port=port,
-                                                                      settings=csettings))
+                self._client = self._connect()
             except StoreUnavailable:
-                self._client = None
+                self._client = None  # server down at start: _collection() connects on first use
         self._col: Any = None
         self._col_lock = threading.Lock()
 
@@ -124,16 +122,17 @@ class VectorStore:
             raise StoreUnavailable(f"The knowledge base is temporarily unavailable ({type(exc).__name__}: "
                                    f"{exc}).") from exc
 
+    def _connect(self) -> Any:
+        import chromadb
+
+        return self._call(lambda: chromadb.HttpClient(host=self.host, port=self.port,
+                                                      settings=self._csettings))
+
     def _collection(self) -> Any:
         with self._col_lock:
             if self._col is None:
-                if self._client is None:  # server was down at start: retry now
-                    import chromadb
-                    from chromadb.config import Settings as ChromaSettings
-
-                    self._client = self._call(lambda: chromadb.HttpClient(
-                        host=self.host, port=self.port,
-                        settings=ChromaSettings(anonymized_telemetry=False)))
+                if self._client is None:
+                    self._client = self._connect()
                 client = self._client
                 self._col = self._call(lambda: client.get_or_create_collection(
                     self.name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}))
@@ -170,15 +169,6 @@ class VectorStore:
     def delete_version(self, doc_id: str, version: str) -> None:
         col = self._collection()
         self._call(lambda: col.delete(where={"$and": [{"doc_id": doc_id}, {"version": version}]}))
-
-    def set_current(self, doc_id: str, version: str, current: bool) -> None:
-        col = self._collection()
-        got = self._call(lambda: col.get(where={"$and": [{"doc_id": doc_id}, {"version": version}]},
-                                         include=["metadatas"]))
-        if not got["ids"]:
-            return
-        metas = [{**m, "current": current} for m in got["metadatas"]]
-        self._call(lambda: col.update(ids=got["ids"], metadatas=metas))
 
     # -- reads ----------------------------------------------------------------------------------
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -225,7 +215,7 @@ def chunk_metadata(meta: DocMeta, c: Chunk) -> dict[str, Any]:
         "jurisdiction": meta.jurisdiction, "language": meta.language,
         "topics": ",".join(meta.topics), "source_url": meta.source_url, "publisher": meta.publisher,
         "effective_date": meta.effective_date, "last_verified": meta.last_verified,
-        "review_status": meta.review_status, "added_by": meta.added_by, "current": True,
+        "review_status": meta.review_status, "added_by": meta.added_by,
         "section": c.section, "page": c.page if c.page is not None else -1,
         "char_start": c.char_start, "char_end": c.char_end, "tokens": c.tokens, "chunk_index": c.index,
         "sec_rule": c.rule, "sec_source_url": c.source_url, "sec_effective": c.effective,

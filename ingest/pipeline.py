@@ -26,7 +26,6 @@ from .parse_worker import ParseFailed, parse_in_worker
 from .splitter import embed_text, split
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int], None]
 
 
 @dataclass
@@ -75,8 +74,7 @@ class Ingestor:
                  f"{self.embedder.name}/splitter-2".encode())
         return h.hexdigest()[:16]
 
-    def ingest_bytes(self, data: bytes, display_name: str, meta: DocMeta, source_path: Path,
-                     on_chunks: Progress | None = None) -> Outcome:
+    def ingest_bytes(self, data: bytes, display_name: str, meta: DocMeta, source_path: Path) -> Outcome:
         col = self.store.name
         version = self._version(data, meta)
         cur = self.catalog.current(col, include_drafts=True).get(meta.doc_id)
@@ -110,9 +108,7 @@ class Ingestor:
             for i in range(0, len(chunks), b):
                 vecs = self.embedder.embed(texts[i:i + b])
                 self.store.upsert(meta, chunks[i:i + b], vecs)
-                if on_chunks:
-                    on_chunks(len(vecs))
-            replaced = self.catalog.commit_version(meta.doc_id, version, col, len(chunks))
+            self.catalog.commit_version(meta.doc_id, version, col, len(chunks))
         except (AssistantError, OSError, ValueError) as exc:
             log.error("ingest of %s failed: %s", meta.doc_id, exc)
             try:
@@ -120,20 +116,15 @@ class Ingestor:
             finally:
                 self.catalog.fail_version(meta.doc_id, version, col, str(exc))
             return Outcome(meta.doc_id, "failed", f"Indexing failed: {exc}")
-        for old in replaced:  # keep old versions for history, but never as current
-            try:
-                self.store.set_current(meta.doc_id, old, False)
-            except AssistantError as exc:  # the catalog already hides them; reconcile retries
-                log.warning("could not mark %s:%s as old: %s", meta.doc_id, old, exc)
         return Outcome(meta.doc_id, "updated" if cur else "added", chunks=len(chunks),
                        warnings=parsed.get("warnings", []), flags=parsed.get("flags", []))
 
-    def ingest_path(self, path: Path, meta: DocMeta, on_chunks: Progress | None = None) -> Outcome:
+    def ingest_path(self, path: Path, meta: DocMeta) -> Outcome:
         try:
             data = path.read_bytes()
         except OSError as exc:
             return Outcome(meta.doc_id, "failed", f"Cannot read {path.name}: {exc.strerror}.")
-        return self.ingest_bytes(data, path.name, meta, path, on_chunks)
+        return self.ingest_bytes(data, path.name, meta, path)
 
     def ingest_manifest(self, manifest: Manifest, only: Iterable[str] | None = None,
                         prune: bool = False, on_doc: Callable[[Outcome], None] | None = None
@@ -158,14 +149,12 @@ class Ingestor:
         return report
 
     def retire(self, doc_id: str) -> list[str]:
-        versions = self.catalog.retire(doc_id, self.store.name)
-        for v in versions:
-            self.store.set_current(doc_id, v, False)
-        return versions
+        # Old versions keep their chunks for history; the catalog alone decides what is visible.
+        return self.catalog.retire(doc_id, self.store.name)
 
     def reconcile(self) -> dict[str, int]:
         """Repair after a crash: unfinished versions are failed and their chunks removed; chunks of
-        versions the catalog does not know are deleted; old versions are marked not current."""
+        versions the catalog does not know are deleted."""
         col = self.store.name
         fixed = {"interrupted": 0, "orphans": 0}
         for row in self.catalog.pending(col):
@@ -178,7 +167,3 @@ class Ingestor:
             self.store.delete_version(doc_id, version)
             fixed["orphans"] += 1
         return fixed
-
-    def estimate_chunks(self, manifest: Manifest) -> int:
-        return sum(max(1, d.path.stat().st_size // max(1, self.s.chunk_size - self.s.chunk_overlap))
-                   for d in manifest.documents if d.path.is_file())

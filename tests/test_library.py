@@ -80,11 +80,11 @@ def test_edit_metadata_makes_a_new_draft_version(lib, tmp_path):
 def test_hostile_uploads_change_nothing(lib, tmp_path):
     from pypdf import PdfReader, PdfWriter
 
-    before = lib.assistant.store.count()
-    w = PdfWriter(clone_from=PdfReader(tmp_path.joinpath("x.pdf") if False else
-                                       __import__("io").BytesIO(_pdf(tmp_path, "secret text here"))))
-    w.encrypt(user_password="pw", owner_password="owner", algorithm="AES-256")
     import io
+
+    before = lib.assistant.store.count()
+    w = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf(tmp_path, "secret text here"))))
+    w.encrypt(user_password="pw", owner_password="owner", algorithm="AES-256")
     buf = io.BytesIO()
     w.write(buf)
     out = lib.add_upload(buf.getvalue(), "locked.pdf", FORM)
