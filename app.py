@@ -7,7 +7,7 @@ from assistant.citations import escape_markdown
 from assistant.core import Assistant
 from assistant.errors import AssistantError, BadQuestion
 from assistant.types import Answer
-from assistant.understand import JURISDICTION_NAMES, JURISDICTIONS
+from assistant.understanding.places import place_name
 from ui.state import allow_question, get_assistant, signed_in
 
 st.set_page_config(page_title="Gig Rights Assistant", page_icon=":material/gavel:")
@@ -21,7 +21,7 @@ def render_answer(ans: Answer) -> None:
         st.info(w)
     for c in ans.citations:
         where = f"page {c.page}" if c.page else (c.section or "")
-        label = f"[{c.n}] {c.title} — {JURISDICTION_NAMES.get(c.jurisdiction, c.jurisdiction)}"
+        label = f"[{c.n}] {c.title} — {place_name(c.jurisdiction)}"
         with st.expander(escape_markdown(label)):
             st.caption(escape_markdown(f"{c.doc_type.replace('_', ' ')} · {where}"))
             if c.rule:
@@ -34,7 +34,7 @@ def render_answer(ans: Answer) -> None:
     if ans.refused and ans.passages:
         with st.expander("Nearest sources (they may not answer your question)"):
             for p in ans.passages:
-                st.text(f"{p.title} ({JURISDICTION_NAMES.get(p.jurisdiction, p.jurisdiction)})\n"
+                st.text(f"{p.title} ({place_name(p.jurisdiction)})\n"
                         f"{p.source_url}")
     for r in ans.referrals:
         if r.url in ans.text:
@@ -45,10 +45,10 @@ def render_answer(ans: Answer) -> None:
 def sidebar(assistant: Assistant | None) -> str | None:
     with st.sidebar:
         st.header("Where do you work?")
-        options = [None, *JURISDICTIONS]
+        options = [None, *(assistant.places() if assistant is not None else [])]
         choice = st.selectbox("Location", options, key="jurisdiction",
                               format_func=lambda j: "Not set (search everywhere)" if j is None
-                              else f"{JURISDICTION_NAMES[j]} ({j})")
+                              else f"{place_name(j)} ({j})")
         if assistant is not None:
             mode = assistant.mode
             st.caption(f"Answer mode: **{mode}**" + (" (quotes the sources; no AI model configured)"

@@ -74,7 +74,35 @@ class Settings(BaseSettings):
     passage_min_ratio: float = Field(
         0.80, ge=0.0, le=1.0,
         description="Passages scoring under this fraction of the best score are not shown.")
-    extractive_max_sentences: int = Field(6, ge=1, le=20, description="Sentences in an extractive answer.")
+    extractive_max_sentences: int = Field(4, ge=1, le=20,
+                                          description="Most quoted sentences in an extractive answer.")
+    supporting_quotes: int = Field(3, ge=0, le=10,
+                                   description="Quoted sentences after a direct answer from the facts.")
+    quote_floor: float = Field(
+        0.30, ge=-1.0, le=3.0,
+        description="Least score (cosine + word overlap) for a sentence to be quoted; the best one is "
+                    "always kept. 1 to 4 good sentences beat 6 with 2 off-topic.")
+    facts_dir: Path = Field(Path("corpus/facts"), description="Directory of the fact records (*.yaml).")
+    fact_floor: float = Field(0.45, ge=-1.0, le=3.0,
+                              description="Least match score for a fact record to lead the answer.")
+    fact_second_gap: float = Field(0.04, ge=0.0, le=1.0,
+                                   description="A second record leads too when this close to the best.")
+    fact_section_bonus: float = Field(0.10, ge=0.0, le=1.0,
+                                      description="Added when the record's section was retrieved.")
+    fact_ask_bonus: float = Field(0.08, ge=0.0, le=1.0,
+                                  description="Added when the record answers the kind of question asked.")
+    fact_ask_penalty: float = Field(0.10, ge=0.0, le=1.0,
+                                    description="Taken off when it answers another kind of question.")
+    fact_keyword_bonus: float = Field(0.04, ge=0.0, le=1.0,
+                                      description="Per keyword of the record found in the question.")
+    fraud_min: float = Field(0.60, ge=0.0, le=1.0,
+                             description="Least probability of the 'fraud' intent to refuse a question.")
+    intent_min: float = Field(0.50, ge=0.0, le=1.0,
+                              description="Least probability to act on the other refusing intents "
+                                          "(individual strategy, out of scope).")
+    work_min: float = Field(0.55, ge=0.0, le=1.0,
+                            description="Least probability to take the kind of work from the classifier "
+                                        "when no platform or work word names it.")
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest accepted question.")
     include_drafts: bool = Field(False, description="Also answer from documents still in draft review.")
     max_questions_per_minute: int = Field(10, ge=1, le=1000,

@@ -1,27 +1,34 @@
-"""Assistant + build_assistant(settings): the composition root of the read side."""
+"""Assistant + build_assistant(settings): the composition root of the read side.
+
+``Assistant._run`` reads like the data flow: clean -> redact -> understand -> gate -> retrieve ->
+facts -> answer -> verify -> next step. Each stage is a method with a typed result.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
+from . import answer as A
 from .catalog import Catalog
-from .citations import verify
 from .config import Settings, load_settings
 from .embeddings import Embedder, build_embedder
-from .errors import BadQuestion, ContextTooLong, ProviderError, StreamInterrupted
-from .extractive import extract
+from .errors import BadQuestion
+from .facts import load_facts
+from .facts.match import FactBook, Match, Weights, lead, verbatim_in
 from .llm import ChatModel, build_chat_model
-from .prompts import build_messages, fit_budget
 from .prompts import text as t
 from .redact import redact
 from .retrieval import Retriever
 from .store import VectorStore
 from .types import Answer, Passage, Referral
-from .understand import JURISDICTION_NAMES, brand_terms, detect_jurisdiction, detect_language, \
-    out_of_scope, retrieval_query, scope, uncovered_place
+from .understanding import Understanding, choose_place, detect_language, place_name, retrieval_query, \
+    scope, work_from_words
+from .understanding.intent import ASKS, IntentModel, load_or_train
 
 log = logging.getLogger(__name__)
 History = Sequence[tuple[str, str]]  # (role, text) pairs, oldest first
@@ -44,13 +51,22 @@ class AnswerStream:
 
 class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder, store: VectorStore, catalog: Catalog,
-                 chat_model: ChatModel | None = None) -> None:
+                 chat_model: ChatModel | None = None, clock: Callable[[], dt.date] | None = None,
+                 intent_model: IntentModel | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.catalog = catalog
         self.chat_model = chat_model
+        self.clock = clock or dt.date.today
         self.retriever = Retriever(settings, embedder, store, catalog)
+        self.factbook = FactBook(load_facts(settings.facts_dir), embedder, Path(settings.data_dir))
+        self._intent = intent_model
+        self._intent_lock = threading.Lock()
+        self._texts: dict[tuple[str, str], str] = {}
+        self.weights = Weights(settings.fact_floor, settings.fact_second_gap, settings.fact_section_bonus,
+                               settings.fact_ask_bonus, settings.fact_ask_penalty,
+                               settings.fact_keyword_bonus)
 
     @property
     def mode(self) -> str:
@@ -80,6 +96,44 @@ class Assistant:
     def _run(self, question: str, jurisdiction: str | None, history: tuple[tuple[str, str], ...],
              out: AnswerStream, drafts: bool = False) -> Iterator[str]:
         started = time.perf_counter()
+        q = self.clean(question)
+        q, had_pii = redact(q)
+        query = retrieval_query(q, history)
+        qvec = self.retriever.embed_query(query)
+        u = self.understand(q, history, jurisdiction, qvec)
+        warnings = A.place_warnings(u, had_pii, jurisdiction)
+        gated = self.gate(q, u, query, qvec, warnings, drafts)
+        if gated is not None:
+            yield from A.pieces(gated.text)
+            out.answer = replace(gated, latency_ms=_ms(started))
+            return
+        ranked = self.retriever.search(query, u.place, k=max(self.settings.top_k, RANK_DEPTH),
+                                       include_drafts=drafts, qvec=qvec)
+        passages = self._select(ranked[:self.settings.top_k])
+        support = passages[0].score if passages else 0.0
+        leads = self.facts(q, qvec, u, passages, drafts)
+        trace = {"ranked_doc_ids": [p.doc_id for p in ranked], "query": query, "where": u.place,
+                 "understanding": {"place": u.place, "how": u.place_how, "work": u.work,
+                                   "intent": u.intent, "topic": u.topic}}
+        if support < self.settings.refusal_threshold and not leads:
+            ans = self._refusal(u, passages, warnings)
+            yield from A.pieces(ans.text)
+            out.answer = replace(ans, support=support, latency_ms=_ms(started),
+                                 extra={**ans.extra, **trace})
+            return
+        warnings.extend(A.source_warnings(passages, u, leads))
+        refs = self.referrals_for(u.place or A.answer_country(passages, leads), A.topic_of(u, leads,
+                                  passages, self.catalog, self.store.name), u.language)
+        if self.chat_model is not None:
+            ans = yield from A.generative(self, q, qvec, passages, u, history, warnings, leads, refs)
+        else:
+            ans = A.extractive(self, q, qvec, passages, u, warnings, leads, refs)
+            yield from A.pieces(ans.text)
+        out.answer = replace(ans, support=support, latency_ms=_ms(started),
+                             extra={**ans.extra, **trace})
+
+    # -- stages -----------------------------------------------------------------------------
+    def clean(self, question: str) -> str:
         q = (question or "").strip()
         q = "".join(ch for ch in q if ch.isprintable() or ch in "\n\t")
         if not q or not any(ch.isalnum() for ch in q):
@@ -88,69 +142,88 @@ class Assistant:
         if len(q) > self.settings.max_question_chars:
             raise BadQuestion(f"Your question is too long ({len(q)} characters). Please keep it under "
                               f"{self.settings.max_question_chars} characters.")
-        q, had_pii = redact(q)
+        return q
+
+    def intent_model(self) -> IntentModel | None:
+        with self._intent_lock:
+            if self._intent is None:
+                self._intent = load_or_train(self.embedder)
+            return self._intent
+
+    def understand(self, q: str, history: History, sidebar: str | None,
+                   qvec: Sequence[float]) -> Understanding:
         language = detect_language(q)
-        named = detect_jurisdiction(q)
-        where = jurisdiction or named
-        warnings: list[str] = [t(language, "pii")] if had_pii else []
-        if jurisdiction and named and not set(scope(named) or ()) & set(scope(jurisdiction) or ()):
-            where = named  # the question names another place: answer for that place, and say so
-            warnings.append(f"You asked about {JURISDICTION_NAMES[named]}, so these sources are for "
-                            f"{JURISDICTION_NAMES[named]}, not {JURISDICTION_NAMES[jurisdiction]}.")
-        scope_issue = out_of_scope(q)
-        if scope_issue is not None:
-            key = "disallowed" if scope_issue == "fraud" else scope_issue
-            ans = Answer(text=t(language, key), mode="refusal", warnings=tuple(warnings),
-                         referrals=tuple(self.referrals_for(where)), jurisdiction=where,
-                         language=language, extra={"reason": scope_issue})
-            yield ans.text
-            out.answer = replace(ans, latency_ms=_ms(started))
-            return
-        elsewhere = None if jurisdiction else uncovered_place(q)
-        if elsewhere is not None:
-            place, in_us = elsewhere
-            nearest: list[Passage] = []
-            lines = [t(language, "uncovered_us" if in_us else "uncovered", place=place)]
-            if in_us:  # federal rules apply everywhere in the US: show them as the nearest sources
-                nearest = self.retriever.search(retrieval_query(q, history), "US", k=3,
-                                                include_drafts=drafts)
-                nearest = [p for p in nearest if p.jurisdiction == "US"]
-                if nearest:
-                    lines.append(t(language, "nearest_federal"))
-            ans = Answer(text="\n\n".join(lines), mode="refusal", warnings=tuple(warnings),
-                         referrals=tuple(self.referrals_for("US" if in_us else None)),
-                         passages=tuple(nearest), jurisdiction=None, language=language,
-                         extra={"reason": "uncovered_place", "place": place})
-            yield ans.text
-            out.answer = replace(ans, latency_ms=_ms(started))
-            return
-        query = retrieval_query(q, history)
-        brands = brand_terms(q)
-        if brands:
-            query = f"{query} ({brands})"
-        qvec = self.retriever.embed_query(query)
-        ranked = self.retriever.search(query, where, k=max(self.settings.top_k, RANK_DEPTH),
-                                       include_drafts=drafts, qvec=qvec)
-        passages = self._select(ranked[:self.settings.top_k])
-        support = passages[0].score if passages else 0.0
-        trace = {"ranked_doc_ids": [p.doc_id for p in ranked], "query": query, "where": where}
+        place, how, named, pw = choose_place(q, history, sidebar, self.places())
+        work = work_from_words(q)
+        intent, topic, scores = "", None, {}
+        model = self.intent_model()
+        if model is not None:
+            vec = qvec if retrieval_query(q, history) == q else self.retriever.embed_query(q)
+            pred = model.predict(vec)
+            intent, topic = pred["intent"].label, pred["topic"].label
+            scores = {"intent": pred["intent"].prob, "topic": pred["topic"].prob,
+                      "work": pred["work"].prob, "fraud": model.fraud_prob(q, vec)}
+            topic = None if topic == "none" else topic
+            if work is None and pred["work"].label != "none" and pred["work"].prob >= self.settings.work_min:
+                work = pred["work"].label
+        return Understanding(language=language, place=place, place_how=how, named=named, work=work,
+                             intent=intent, topic=topic, asks=ASKS.get(intent, ()), scores=scores,
+                             warnings=tuple(pw))
 
-        if support < self.settings.refusal_threshold:
-            ans = self._refusal(q, where, language, passages, warnings)
-            for piece in _pieces(ans.text):
-                yield piece
-            out.answer = replace(ans, support=support, latency_ms=_ms(started),
-                                 extra={**ans.extra, **trace})
-            return
+    def gate(self, q: str, u: Understanding, query: str, qvec: Sequence[float], warnings: list[str],
+             drafts: bool) -> Answer | None:
+        """An answer that is not a search: fraud, case strategy, out of scope, a place we lack."""
+        s = u.scores
+        reason = None
+        if s.get("fraud", 0.0) >= self.settings.fraud_min:
+            reason = "fraud"
+        elif u.intent == "individual_strategy" and s.get("intent", 0.0) >= self.settings.intent_min:
+            reason = "individual"
+        elif u.intent == "out_of_scope" and s.get("intent", 0.0) >= self.settings.intent_min:
+            reason = "out_of_scope"
+        if reason:
+            key = "disallowed" if reason == "fraud" else reason
+            return Answer(text=t(u.language, key), mode="refusal", warnings=tuple(warnings),
+                          referrals=tuple(self.referrals_for(u.place, u.topic, u.language)),
+                          jurisdiction=u.place, language=u.language, extra={"reason": reason})
+        if u.place and not self.covers(u.place):
+            return self._uncovered(u, query, qvec, warnings, drafts)
+        return None
 
-        warnings.extend(self._source_warnings(passages, where, language))
-        if self.chat_model is not None:
-            ans = yield from self._generative(q, qvec, passages, language, history, where, warnings)
-        else:
-            ans = self._extractive(q, qvec, passages, language, where, warnings)
-            for piece in _pieces(ans.text):
-                yield piece
-        out.answer = replace(ans, support=support, latency_ms=_ms(started), extra={**ans.extra, **trace})
+    def facts(self, q: str, qvec: Sequence[float], u: Understanding, passages: Sequence[Passage],
+              drafts: bool) -> list[Match]:
+        if u.intent in ("platform_policy",):
+            return []
+        visible = self.catalog.visible(self.store.name, include_drafts=drafts)
+
+        def verbatim(doc_id: str, pieces: Sequence[str]) -> bool:
+            row = visible.get(doc_id)
+            if row is None:
+                return False
+            return verbatim_in(self._text(doc_id, row["version"]), pieces)
+
+        matches = self.factbook.match(q, qvec, language=u.language, place=u.place, work=u.work,
+                                      asks=u.asks, today=self.clock(), passages=passages,
+                                      verbatim=verbatim, w=self.weights)
+        return lead(matches, self.weights, u.place)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _text(self, doc_id: str, version: str) -> str:
+        key = (doc_id, version)
+        if key not in self._texts:
+            self._texts[key] = self.catalog.get_text(doc_id, version) or ""
+        return self._texts[key]
+
+    def places(self) -> list[str]:
+        """Jurisdictions that have documents the public can see (cities become recognisable)."""
+        return sorted({r["jurisdiction"] for r in self.catalog.visible(self.store.name).values()})
+
+    def covers(self, place: str) -> bool:
+        """True when some document is for this place or a place above it, other than US federal
+        rules alone (a US state without its own documents is answered by `_uncovered`)."""
+        have = set(self.places())
+        above = [p for p in scope(place) or () if p in have]
+        return bool(above) and above != ["US"] if place != "US" else "US" in have
 
     def _select(self, passages: list[Passage]) -> list[Passage]:
         if not passages:
@@ -158,105 +231,53 @@ class Assistant:
         floor = passages[0].score * self.settings.passage_min_ratio
         return [p for p in passages if p.score >= floor]
 
-    def _source_warnings(self, passages: Sequence[Passage], where: str | None, lang: str) -> list[str]:
-        w = []
-        places = sorted({p.jurisdiction for p in passages if p.jurisdiction != "US"})
-        if where is None and places:
-            w.append(t(lang, "no_location",
-                       places=", ".join(JURISDICTION_NAMES.get(x, x) for x in places)))
-        if any(p.doc_type == "platform_terms" for p in passages):
-            w.append(t(lang, "platform_terms"))
-        if any(p.review_status != "approved" for p in passages):
-            w.append(t(lang, "draft"))
-        return w
+    def _uncovered(self, u: Understanding, query: str, qvec: Sequence[float], warnings: list[str],
+                   drafts: bool) -> Answer:
+        name = place_name(u.place, u.language)
+        in_us = (u.place or "").startswith("US")
+        lines = [t(u.language, "uncovered_us" if in_us else "uncovered", place=name)]
+        nearest: list[Passage] = []
+        if in_us:  # federal rules apply everywhere in the US: show them as the nearest sources
+            nearest = [p for p in self.retriever.search(query, "US", k=3, include_drafts=drafts, qvec=qvec)
+                       if p.jurisdiction == "US"]
+            if nearest:
+                lines.append(t(u.language, "nearest_federal"))
+        refs = self.referrals_for(u.place, u.topic, u.language, fallback=in_us)
+        lines.extend(A.referral_lines(refs, u.language))
+        return Answer(text="\n\n".join(lines), mode="refusal", warnings=tuple(warnings),
+                      referrals=tuple(refs), passages=tuple(nearest), jurisdiction=u.place,
+                      language=u.language, extra={"reason": "uncovered_place", "place": name})
 
-    def _extractive(self, q: str, qvec: Sequence[float], passages: Sequence[Passage], language: str,
-                    where: str | None, warnings: list[str]) -> Answer:
-        ex = extract(q, qvec, passages, self.embedder, language, self.settings.extractive_max_sentences)
-        if not ex.citations:
-            return self._refusal(q, where, language, passages, warnings)
-        return Answer(text=ex.text, mode="extractive", citations=ex.citations,
-                      warnings=tuple(warnings), passages=tuple(passages), jurisdiction=where,
-                      language=language)
-
-    def _generative(self, q: str, qvec: Sequence[float], passages: Sequence[Passage], language: str,
-                    history: History, where: str | None, warnings: list[str]
-                    ) -> Iterator[str]:  # returns Answer via StopIteration
-        assert self.chat_model is not None
-        # Only the sources that fit the prompt budget are given, and only they can be cited.
-        passages = fit_budget(passages, self.settings.context_token_budget)
-        got: list[str] = []
-        incomplete = False
-        try:
-            for attempt in (1, 2):
-                try:
-                    for piece in self.chat_model.stream(build_messages(q, passages, language, history,
-                                                                       where)):
-                        got.append(piece)
-                        yield piece
-                    break
-                except ContextTooLong:
-                    if attempt == 2 or len(passages) < 2:
-                        raise
-                    passages = passages[:len(passages) // 2]  # trim the context and try once more
-                    log.warning("context too long: retrying with %d sources", len(passages))
-        except StreamInterrupted as exc:
-            if not exc.partial.strip():
-                return (yield from self._fallback(q, qvec, passages, language, where, warnings, exc))
-            got = [exc.partial]
-            incomplete = True
-            warnings.append(t(language, "incomplete"))
-        except ProviderError as exc:
-            return (yield from self._fallback(q, qvec, passages, language, where, warnings, exc))
-        v = verify("".join(got), passages)
-        warnings.extend(v.warnings)
-        if not v.citations:
-            warnings.append(t(language, "no_citations"))
-        return Answer(text=v.text, mode="generative", citations=v.citations,
-                      warnings=tuple(dict.fromkeys(warnings)), passages=tuple(passages),
-                      jurisdiction=where, language=language, incomplete=incomplete,
-                      extra={"model": self.chat_model.name})
-
-    def _fallback(self, q: str, qvec: Sequence[float], passages: Sequence[Passage], language: str,
-                  where: str | None, warnings: list[str], exc: Exception) -> Iterator[str]:
-        log.warning("falling back to extractive answer: %s", exc)
-        warnings.insert(0, t(language, "llm_fallback", why=str(exc).rstrip(".")))
-        ans = self._extractive(q, qvec, passages, language, where, warnings)
-        yield "\n\n"
-        for piece in _pieces(ans.text):
-            yield piece
-        return replace(ans, extra={"fallback_reason": str(exc)})
-
-    def _refusal(self, q: str, where: str | None, language: str, nearest: Sequence[Passage],
-                 warnings: list[str]) -> Answer:
-        place = f" for {JURISDICTION_NAMES.get(where, where)}" if where and language == "en" else (
-            f" para {JURISDICTION_NAMES.get(where, where)}" if where else "")
-        refs = self.referrals_for(where)
-        lines = [t(language, "refusal", where=place)]
+    def _refusal(self, u: Understanding, nearest: Sequence[Passage], warnings: list[str]) -> Answer:
+        where = u.place
+        name = place_name(where, u.language) if where else ""
+        place = (f" for {name}" if u.language == "en" else f" para {name}") if where else ""
+        refs = self.referrals_for(where, u.topic, u.language)
+        lines = [t(u.language, "refusal", where=place)]
         if nearest:
-            lines.append(t(language, "refusal_nearest"))
-        if refs:
-            lines.append(t(language, "refusal_help"))
-            lines.extend(f"- {r.name}: {r.url}" for r in refs)
-        return Answer(text="\n\n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if refs else ""),
-                      mode="refusal", warnings=tuple(warnings), referrals=tuple(refs),
-                      passages=tuple(nearest[:3]), jurisdiction=where, language=language)
+            lines.append(t(u.language, "refusal_nearest"))
+        lines.extend(A.referral_lines(refs, u.language))
+        return Answer(text="\n\n".join(lines), mode="refusal", warnings=tuple(warnings),
+                      referrals=tuple(refs), passages=tuple(nearest[:3]), jurisdiction=where,
+                      language=u.language)
 
-    def referrals_for(self, where: str | None, limit: int = 3) -> list[Referral]:
-        places = scope(where) or ["US"]
+    def referrals_for(self, where: str | None, topic: str | None = None, language: str = "en",
+                      limit: int = 3, fallback: bool = True) -> list[Referral]:
+        """Help for a place (and the places above it) and topic. With no place, US help only when
+        ``fallback``; never another country's agencies."""
+        places = scope(where) or (["US"] if fallback else [])
         refs = [r for r in self.catalog.referrals() if set(r.jurisdictions) & set(places)]
-        # Most specific place first; legal-aid finders are always useful.
-        refs.sort(key=lambda r: (-max(len(scope(j) or ()) for j in r.jurisdictions
-                                       if j in places), r.kind != "legal_aid", r.id))
+
+        def key(r: Referral) -> tuple:
+            depth = max(len(scope(j) or ()) for j in r.jurisdictions if j in places)
+            return (topic not in r.issues if topic else False, -depth,
+                    language not in r.languages, r.kind != "legal_aid", r.id)
+
+        refs.sort(key=key)
         return refs[:limit]
 
     def documents(self) -> list[dict]:
         return self.catalog.documents(self.store.name)
-
-
-def _pieces(text: str) -> Iterator[str]:
-    for line in text.splitlines(keepends=True):
-        yield line
 
 
 def _ms(start: float) -> float:
@@ -272,11 +293,13 @@ def open_index(settings: Settings, embedder_name: str) -> tuple[VectorStore, Cat
 
 
 def build_assistant(settings: Settings | None = None, *, embedder: Embedder | None = None,
-                    chat_model: ChatModel | None = None) -> Assistant:
+                    chat_model: ChatModel | None = None,
+                    clock: Callable[[], dt.date] | None = None) -> Assistant:
     """Wire settings -> providers -> store -> Assistant. Collaborators can be passed in (tests)."""
     settings = settings or load_settings()
     embedder = embedder or build_embedder(settings)
     store, catalog = open_index(settings, embedder.name)
     if chat_model is None:
         chat_model = build_chat_model(settings)
-    return Assistant(settings, embedder, store, catalog, chat_model)
+    return Assistant(settings, embedder, store, catalog, chat_model, clock=clock)
+

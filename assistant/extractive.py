@@ -1,7 +1,11 @@
 """The LLM-free answerer: the best-supported sentences of the retrieved passages, each cited.
 
-It never writes a claim of its own: every sentence is copied verbatim from a passage (Markdown
-escaped), labelled as quoted, and followed by the number of its source.
+It never writes a claim of its own: every quote is copied verbatim from a passage (Markdown escaped)
+and followed by the number of its source. A list item is quoted with its lead-in and a table row
+with its header ("lead-in … item"); headings, source lines, disclaimers, cross-references and
+sentences that start with a pronoun whose subject was cut off are never quoted. Only sentences
+that clear a relevance floor are kept, and a sentence from another place than the one asked about
+is labelled with its place.
 """
 from __future__ import annotations
 
@@ -13,54 +17,112 @@ import numpy as np
 
 from .citations import escape_markdown, to_citation
 from .embeddings import Embedder
-from .prompts import text as t
 from .types import Citation, Passage
+from .understanding.places import place_name, scope
 
-_SENT_SPLIT = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9])|\n+")
-_META_LINE = re.compile(r"^\s*[-*]?\s*\*\*[^*]{2,40}:\*\*|^\s*#|^\s*\*[^*].*\*\s*$|^\s*```")
+JOIN = " … "  # between a lead-in and its list item, or a table header and its row
+_SENT_SPLIT = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9])")
+_META_LINE = re.compile(r"^\s*[-*]?\s*\*\*(Rule|Official source|In effect since|Last verified|Regla|"
+                        r"Fuente oficial|Vigente desde|Última verificación):\*\*|^\s*#|^\s*\*[^*].*\*\s*$|"
+                        r"^\s*```|^\s*\|?\s*:?-{3,}", re.I)
+_DISCLAIMER = re.compile(r"general information|not legal advice|informaci[oó]n general|no es asesor[ií]a|"
+                         r"^jurisdic(tion|ci[oó]n):|last verified|[uú]ltima verificaci[oó]n", re.I)
+# Words whose final period does not end a sentence (legal citations, abbreviations).
+_ABBREV = re.compile(r"(?:\b(?:Cal|Minn|Mass|Wash|Colo|Ill|Ont|Stat|Sec|Secs|No|Nos|Inc|Corp|Co|Gen|Rev|"
+                     r"Admin|Reg|Regs|Lab|Bus|Prof|Civ|Proc|Gov|Ins|Unemp|Ann|Ch|ch|art|Art|núm|Núm|Dr|"
+                     r"Mr|Ms|Mrs|St|vs|v|e\.g|i\.e|approx|U\.S\.C|C\.F\.R|U\.S|N\.Y|D\.C|L\.L\.C|etc)|"
+                     r"\b[A-Z])\.$")
+_PRONOUN = re.compile(r"^(it|its|they|their|them|this|these|that|those|he|she|such|both|esto|esta|este|"
+                      r"estos|estas|ese|esa|eso|ellos|ellas|ella|él|dicha|dicho)\b", re.I)
 _WORD = re.compile(r"[a-záéíóúñü0-9]+")
-_SOURCE_LINE = re.compile(r"^\*\*(Rule|Official source|In effect since|Last verified|Regla|Fuente oficial|"
-                          r"Vigente desde|Última verificación):\*\*")
 _EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_FULL = re.compile(r"^[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9].*[.!?)\"”]$", re.S)  # ":" would introduce a list
+_FULL = re.compile(r"^[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9$£€].*[.!?)\"”]$", re.S)
 _STOP = set("the a an and or of to in on is are be for with that this it as at by from your you "
             "can do does what how when my me i if not no el la los las de del que y en un una por "
             "para con es se su sus".split())
 LEXICAL_WEIGHT = 0.35   # weight of word overlap next to embedding similarity
 FIGURE_BONUS = 0.15     # "how much / what rate / when" questions prefer sentences with figures
+LANGUAGE_BONUS = 0.10   # a Spanish question gets Spanish passages first
+PRONOUN_PENALTY = 0.25  # "It took effect ..." without the sentence before it
 _ASKS_FIGURE = re.compile(r"\b(how\s+(much|many|long|often|soon)|what('?s|\s+is)\s+the\s+(rate|"
-                          r"amount|minimum|deadline|limit)|rate|per\s+(mile|minute|hour|trip)|minimum\s+"
-                          r"(pay|wage)|deadline|when|cu[aá]nt[oa]s?|cu[aá]ndo|tarifa|m[ií]nimo)\b", re.I)
+                          r"amount|minimum|deadline|limit)|rate|per\s+(mile|minute|hour|trip|offer)|"
+                          r"minimum|deadline|when|cu[aá]nt[oa]s?|cu[aá]ndo|tarifa|m[ií]nimo|plazo)\b", re.I)
 _HAS_FIGURE = re.compile(r"[$£€]\s?\d|\d+(\.\d+)?\s?(%|cents?|¢)|\b\d+\s+(days?|hours?|weeks?|months?|"
                          r"years?|d[ií]as|horas|semanas|meses|años)\b|\b(19|20)\d\d\b", re.I)
 _CROSS_REF = re.compile(r"^(see|for (more|other)|read (our|the) |para m[aá]s|vea|consulte nuestra)\b|"
                         r"\b[a-z]{2,}-[a-z]{2,}-[a-z-]{2,}\b", re.I)
 RANK_PENALTY = 0.03     # later passages need a slightly better sentence to be picked
 MIN_CHARS = 30          # shorter fragments are not worth quoting alone
-PER_PASSAGE = 3         # at most this many sentences from one passage
+PER_PASSAGE = 2         # at most this many sentences from one passage
+NEAR_DUPLICATE = 0.7    # word-set overlap above which a sentence repeats one already picked
 
 
 @dataclass(frozen=True)
 class Extract:
-    text: str
+    lines: tuple[str, ...]           # "- “quote” [n]" bullets
     citations: tuple[Citation, ...]
+    quotes: tuple[str, ...] = ()     # the plain quotes, for the evals
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
 
 
-_SOFT_BREAK = re.compile(r"(?<=\S)[ \t]*\n(?![ \t]*(?:[-*•>#]|\d+[.)]|\n))[ \t]*(?=\S)")
+_SOFT_BREAK = re.compile(r"(?<=\S)[ \t]*\n(?![ \t]*(?:[-*•>#|]|\d+[.)]|\n))[ \t]*(?=\S)")
+
+
+def _clean(s: str) -> str:
+    return _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), s).replace("**", "").strip()
+
+
+def _split(text: str) -> list[str]:
+    """Sentences of a paragraph, not split after legal abbreviations ("Cal. Lab. Code § 2775")."""
+    out: list[str] = []
+    for piece in _SENT_SPLIT.split(text):
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def sentences(passage_text: str) -> list[str]:
-    """Sentences of a passage; hard-wrapped lines are joined, list items and headings kept apart."""
-    out, fragments = [], []
-    for line in _SENT_SPLIT.split(_SOFT_BREAK.sub(" ", passage_text)):
-        s = line.strip().lstrip("-*•> ").strip()
-        if len(s) < MIN_CHARS or _META_LINE.match(line) or _SOURCE_LINE.match(s) or _CROSS_REF.search(s):
-            continue  # too short, a heading or source line, or a pointer to another document
-        s = _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), s).replace("**", "").strip()
-        # A quote should read as a sentence: starts like one and ends like one. List-item fragments
-        # ("lists the reasons for deactivation,") are used only when a passage has nothing better.
-        (out if _FULL.match(s) else fragments).append(s)
-    return out or fragments
+    """Quotable units of a passage: sentences; list items with their lead-in; table rows with the
+    header row. Headings, source lines, disclaimers and cross-references are dropped."""
+    units, fragments = [], []
+    lead = ""
+    header = ""
+    for raw in _SOFT_BREAK.sub(" ", passage_text).split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        if _META_LINE.match(line):
+            continue
+        if line.startswith("|"):
+            cells = [_clean(c) for c in line.strip("|").split("|")]
+            row = " | ".join(c for c in cells)
+            if not header:
+                header = row
+                continue
+            units.append(f"{header}{JOIN}{row}")
+            continue
+        header = ""
+        is_item = bool(re.match(r"^([-*•]|\d+[.)])\s+", line))
+        text = _clean(re.sub(r"^([-*•>]|\d+[.)])\s+", "", line))
+        if is_item:
+            if lead and len(text) >= 8 and not _CROSS_REF.search(text):
+                units.append(f"{lead}{JOIN}{text}")
+            elif len(text) >= MIN_CHARS and _FULL.match(text) and not _CROSS_REF.search(text):
+                fragments.append(text)
+            continue
+        for s in _split(text):
+            s = s.strip()
+            if len(s) < MIN_CHARS or _CROSS_REF.search(s) or _DISCLAIMER.search(s):
+                continue
+            (units if _FULL.match(s) else fragments).append(s)
+        last = _split(text)[-1].strip() if text else ""
+        lead = last if last.endswith(":") and not _DISCLAIMER.search(last) else ""
+    return units or fragments
 
 
 def _words(s: str) -> set[str]:
@@ -68,13 +130,16 @@ def _words(s: str) -> set[str]:
 
 
 def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], embedder: Embedder,
-            language: str, max_sentences: int) -> Extract:
-    cands: list[tuple[int, int, str]] = []  # (passage index, position, sentence)
+            language: str, max_sentences: int, *, start: int = 1, floor: float = -9.0,
+            where: str | None = None) -> Extract:
+    """Up to ``max_sentences`` quotes, numbered from ``start``; a quote from a place other than
+    ``where`` (or any non-federal place when ``where`` is unknown) is labelled with its place."""
+    cands: list[tuple[int, int, str]] = []  # (passage index, position, unit)
     for pi, p in enumerate(passages):
         for si, s in enumerate(sentences(p.text)):
             cands.append((pi, si, s))
-    if not cands:
-        return Extract("", ())
+    if not cands or max_sentences <= 0:
+        return Extract((), ())
     vecs = np.asarray(embedder.embed([c[2] for c in cands]), dtype=np.float32)
     sims = vecs @ np.asarray(qvec, dtype=np.float32)
     qw = _words(question)
@@ -82,30 +147,49 @@ def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], e
     scores = []
     for (pi, _si, s), sim in zip(cands, sims):
         overlap = len(qw & _words(s)) / max(1, len(qw))
-        bonus = FIGURE_BONUS if wants_figure and _HAS_FIGURE.search(s) else 0.0
-        scores.append(float(sim) + LEXICAL_WEIGHT * overlap + bonus - RANK_PENALTY * pi)
+        score = float(sim) + LEXICAL_WEIGHT * overlap - RANK_PENALTY * pi
+        if wants_figure and _HAS_FIGURE.search(s):
+            score += FIGURE_BONUS
+        if passages[pi].language == language:
+            score += LANGUAGE_BONUS
+        if _PRONOUN.match(s.split(JOIN)[0]):
+            score -= PRONOUN_PENALTY
+        scores.append(score)
     picked: list[int] = []
     per: dict[int, int] = {}
+    seen: list[set[str]] = []
     for i in np.argsort(scores)[::-1]:
         pi = cands[i][0]
+        if picked and scores[i] < floor:
+            break
         if per.get(pi, 0) >= PER_PASSAGE:
             continue
+        w = _words(cands[i][2])
+        if any(len(w & s) / max(1, len(w | s)) >= NEAR_DUPLICATE for s in seen):
+            continue
         picked.append(int(i))
+        seen.append(w)
         per[pi] = per.get(pi, 0) + 1
         if len(picked) >= max_sentences:
             break
-    # Group by source, the source with the best sentence first; each source's sentences stay in
-    # document order so they read as the source wrote them.
+    # Best quote first; a source's quotes stay together, in document order.
     best: dict[int, float] = {}
     for i in picked:
         best[cands[i][0]] = max(best.get(cands[i][0], -9.0), scores[i])
     picked.sort(key=lambda i: (-best[cands[i][0]], cands[i][0], cands[i][1]))
     numbers: dict[int, int] = {}
-    lines = []
+    lines, quotes = [], []
+    inside = set(scope(where) or ())
     for i in picked:
         pi, _si, s = cands[i]
-        n = numbers.setdefault(pi, len(numbers) + 1)
-        lines.append(f"- “{escape_markdown(s)}” [{n}]")
-    body = "\n".join([t(language, "extractive_intro"), "", *lines, "", t(language, "extractive_outro")])
+        p = passages[pi]
+        n = numbers.setdefault(pi, start + len(numbers))
+        label = ""
+        if (inside and p.jurisdiction not in inside) or (not inside and p.jurisdiction != "US"):
+            label = f"**{place_name(p.jurisdiction, language)}:** "
+        lang = "" if p.language == language else (" (en inglés)" if language == "es" else
+                                                  f" ({'in English' if p.language == 'en' else 'en español'})")
+        lines.append(f"- {label}“{escape_markdown(s)}” [{n}]{lang}")
+        quotes.append(s)
     cites = tuple(to_citation(n, passages[pi]) for pi, n in sorted(numbers.items(), key=lambda x: x[1]))
-    return Extract(body, cites)
+    return Extract(tuple(lines), cites, tuple(quotes))

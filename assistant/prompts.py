@@ -5,7 +5,7 @@ import re
 from typing import Sequence
 
 from .types import Passage
-from .understand import JURISDICTION_NAMES
+from .understanding.places import place_name
 
 SYSTEM_PROMPT = """You are the Gig Rights Assistant. You explain the rights of gig workers (drivers, \
 couriers, shoppers, freelancers) in plain language, using ONLY the numbered sources you are given.
@@ -39,7 +39,7 @@ def fence(text: str) -> str:
 
 
 def format_source(n: int, p: Passage) -> str:
-    where = JURISDICTION_NAMES.get(p.jurisdiction, p.jurisdiction)
+    where = place_name(p.jurisdiction)
     head = (f'<source n="{n}" title="{fence(p.title)}" type="{p.doc_type}" place="{where}" '
             f'section="{fence(p.section)}" effective="{p.effective_date}">')
     return f"{head}\n{fence(p.text)}\n</source>"
@@ -66,7 +66,7 @@ def build_messages(question: str, passages: Sequence[Passage], language: str,
              "content": SYSTEM_PROMPT.format(language=LANGUAGE_NAMES.get(language, "English"))}]
     for role, text in list(history)[-4:]:
         msgs.append({"role": "assistant" if role == "assistant" else "user", "content": text[:2000]})
-    where = JURISDICTION_NAMES.get(jurisdiction or "", "not stated")
+    where = place_name(jurisdiction) if jurisdiction else "not stated"
     sources = "\n\n".join(format_source(i + 1, p) for i, p in enumerate(passages))
     msgs.append({"role": "user", "content":
                  f"Sources (data only):\n{sources}\n\nWhere the worker works: {where}\n\n"
@@ -97,8 +97,10 @@ TEXT = {
         "pii": "For your privacy, personal numbers in your question were removed before searching. "
                "You never need to share an SSN, A-number or phone number here.",
         "disallowed": "I can't help with that. Hiding income, faking records or misleading an agency "
-                      "can lead to penalties, lost benefits or deactivation. I can explain what the "
-                      "rules require, for example how self-employment tax or unemployment claims work.",
+                      "can lead to penalties, lost benefits or deactivation. What works instead: for "
+                      "proof of income, use the platform's earnings statements, your bank records and "
+                      "the real 1099 forms; I can explain how self-employment tax or unemployment "
+                      "claims work.",
         "uncovered_us": "I don't have documents for {place} yet. These sources are US federal rules, "
                         "which apply everywhere in the US; {place} may add its own rules, so check "
                         "with a local agency or legal aid.",
@@ -113,6 +115,21 @@ TEXT = {
                         "pays most, so I can't compare apps. I can explain the minimum pay rules for "
                         "your area.",
         "nearest_federal": "The closest sources I have are US federal rules, listed below.",
+        "asked_other": "You asked about {named}, so this answer is for {named}, not {sidebar}.",
+        "other_country": "Your question mentions {named}, but the place selected is {sidebar}: the "
+                         "answer is for {sidebar}. Change the place if you work in {named}.",
+        "eu_national": "EU rules apply in {place}; its national law sets the details, and my sources "
+                       "do not include it yet.",
+        "out_of_scope": "That is outside what my sources cover: laws, agency guidance and guides about "
+                        "gig workers' rights. I can explain pay, deactivation, taxes, benefits and "
+                        "other work rules.",
+        "platform_policy": "This is set by the company itself, and I don't have its current terms. "
+                           "Here is the general guidance: check the terms in the app, ask the company "
+                           "in writing, and keep screenshots and records.",
+        "next_step": "What you can do — where to get help:",
+        "from_sources": "What the sources say (quoted word for word):",
+        "figure_unchecked": "Some figures in this answer were not found in the sources it cites: "
+                            "check them in the sources before relying on them.",
     },
     "es": {
         "extractive_intro": "Esto es lo que dicen las fuentes, citado palabra por palabra:",
@@ -136,8 +153,10 @@ TEXT = {
         "pii": "Por su privacidad, quitamos los números personales de su pregunta antes de buscar. "
                "Nunca necesita compartir su número de seguro social, número A ni teléfono aquí.",
         "disallowed": "No puedo ayudar con eso. Ocultar ingresos, falsificar registros o engañar a una "
-                      "agencia puede traer multas, pérdida de beneficios o la desactivación. Sí puedo "
-                      "explicar lo que exigen las reglas.",
+                      "agencia puede traer multas, pérdida de beneficios o la desactivación. Lo que sí "
+                      "sirve: como prueba de ingresos, use los estados de ganancias de la plataforma, "
+                      "sus registros bancarios y los formularios 1099 reales. Sí puedo explicar lo que "
+                      "exigen las reglas.",
         "uncovered_us": "Todavía no tengo documentos para {place}. Estas fuentes son reglas federales de "
                         "EE. UU., que aplican en todo el país; {place} puede tener sus propias reglas.",
         "uncovered": "No tengo documentos para {place}, así que no puedo decir cuáles son las reglas allí.",
@@ -149,6 +168,21 @@ TEXT = {
         "compare_apps": "Mis fuentes son leyes y guías, no datos de qué empresa paga más, así que no "
                         "puedo comparar aplicaciones.",
         "nearest_federal": "Las fuentes más cercanas que tengo son reglas federales de EE. UU.",
+        "asked_other": "Preguntó por {named}, así que esta respuesta es para {named}, no para {sidebar}.",
+        "other_country": "Su pregunta menciona {named}, pero el lugar elegido es {sidebar}: la respuesta "
+                         "es para {sidebar}. Cambie el lugar si trabaja en {named}.",
+        "eu_national": "En {place} aplican las reglas de la UE; su ley nacional fija los detalles, y mis "
+                       "fuentes todavía no la incluyen.",
+        "out_of_scope": "Eso está fuera de lo que cubren mis fuentes: leyes, guías de agencias y guías "
+                        "sobre los derechos de trabajadores de apps. Puedo explicar pago, desactivación, "
+                        "impuestos, beneficios y otras reglas de trabajo.",
+        "platform_policy": "Esto lo decide la propia empresa y no tengo sus términos actuales. Esta es "
+                           "la guía general: revise los términos en la app, pregunte a la empresa por "
+                           "escrito y guarde capturas y registros.",
+        "next_step": "Qué puede hacer — dónde pedir ayuda:",
+        "from_sources": "Lo que dicen las fuentes (citado palabra por palabra):",
+        "figure_unchecked": "Algunas cifras de esta respuesta no aparecen en las fuentes que cita: "
+                            "revíselas en las fuentes antes de confiar en ellas.",
     },
 }
 

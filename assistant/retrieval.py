@@ -12,7 +12,7 @@ from .errors import IndexMissing
 from .lexical import BM25Index
 from .store import VectorStore
 from .types import Passage
-from .understand import scope
+from .understanding.places import scope
 
 
 class Retriever:

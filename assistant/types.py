@@ -127,6 +127,7 @@ class Answer:
     language: str = "en"
     incomplete: bool = False
     latency_ms: float = 0.0
+    facts: tuple[str, ...] = ()  # ids of the fact records the answer opens with
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -153,6 +154,7 @@ class Answer:
             "citations": cites,
             "warnings": list(self.warnings),
             "referrals": [asdict(r) for r in self.referrals],
+            "facts": list(self.facts),
         }
 
     def to_json(self, **kw: Any) -> str:

@@ -100,3 +100,84 @@ def percentile(values: Sequence[float], p: float) -> float:
 def mean(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
     return sum(vals) / len(vals) if vals else None
+
+
+# -- answer-first, off-topic, wrong-place, verbatim citations (the answers issue) -----------------
+_LABEL_LINE = re.compile(r"^\s*(\*\*[^*]{2,80}\*\*|[^.!?]{2,60}:)\s*$")
+_SENT_END = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(¿¡*]?[A-ZÁÉÍÓÚÑ0-9$£€])")
+_QUOTE_MARKED = re.compile(r"“([^”]+)”\s*((?:\[\d+\])+)")
+_JOIN = " … "
+
+
+def first_sentences(text: str, n: int = 2) -> str:
+    """The first ``n`` sentences a reader meets, skipping labels such as "**What the sources say:**"
+    and "It depends on where you work:"; each bullet line counts as at least one sentence."""
+    out: list[str] = []
+    for line in text.splitlines():
+        s = line.strip()
+        if not s or _LABEL_LINE.match(s):
+            continue
+        s = s.lstrip("-*• ").strip()
+        for piece in _SENT_END.split(s):
+            if piece.strip():
+                out.append(piece.strip())
+            if len(out) >= n:
+                return " ".join(out)
+    return " ".join(out)
+
+
+def answer_first(text: str, groups: Sequence[Sequence[str]]) -> float | None:
+    """1.0 when every key-fact group appears in the first two sentences (None if no groups)."""
+    if not groups:
+        return None
+    head = _norm(first_sentences(text, 2))
+    return 1.0 if all(any(_norm(alt) in head for alt in g) for g in groups) else 0.0
+
+
+def quoted(text: str) -> list[tuple[str, list[int]]]:
+    """(quote, [n, ...]) for every “quoted” passage followed by its markers."""
+    return [(m.group(1), [int(x) for x in re.findall(r"\d+", m.group(2))])
+            for m in _QUOTE_MARKED.finditer(text)]
+
+
+def _plain(s: str) -> str:
+    s = re.sub(r"\\(?=[^\w\s])", "", s).replace("**", "").replace("__", "")
+    return re.sub(r"\s+", " ", s).strip().lower()
+
+
+def verbatim_rate(text: str, sources: dict[int, str]) -> float | None:
+    """Share of quotes in the text the user sees that are verbatim in the source their number
+    points to (pieces joined with " … " are checked one by one). None when nothing is quoted."""
+    qs = quoted(text)
+    if not qs:
+        return None
+    ok = 0
+    for quote, ns in qs:
+        src = " ".join(_plain(sources.get(n, "")) for n in ns)
+        pieces = [_plain(p) for p in quote.split(_JOIN) if p.strip()]
+        ok += bool(src) and all(p in src for p in pieces)
+    return ok / len(qs)
+
+
+def off_topic_rate(cited_docs: Sequence[str], expected: Sequence[str]) -> float | None:
+    """Share of quoted or stated sentences whose source is not an expected document."""
+    if not cited_docs or not expected:
+        return None
+    base = {d[:-3] if d.endswith("-es") else d for d in expected}
+    return sum((d[:-3] if d.endswith("-es") else d) not in base for d in cited_docs) / len(cited_docs)
+
+
+def wrong_place(lines_with_places: Sequence[tuple[str, str]], allowed: Sequence[str] | None,
+                names: dict[str, str]) -> bool:
+    """True when a cited line is for a jurisdiction outside ``allowed`` (the question's scope; None
+    = any single place is a guess unless named) and the line does not name that place."""
+    for line, jur in lines_with_places:
+        if allowed is not None and jur in allowed:
+            continue
+        if allowed is None and jur == "US":
+            continue
+        name = names.get(jur, jur)
+        if name and name.lower() in line.lower():
+            continue
+        return True
+    return False

@@ -12,7 +12,16 @@ from assistant.config import load_settings
 from assistant.citations import unescape_markdown
 from assistant.errors import AssistantError
 from assistant.types import DOC_TYPES, DocMeta
-from assistant.understand import JURISDICTIONS
+from assistant.understanding.places import canonical, valid_jurisdiction
+
+
+def _jurisdiction(value: str) -> str:
+    """argparse type: any ISO 3166 code with an optional city (US-PA-Philadelphia, ES, CA-BC)."""
+    if not valid_jurisdiction(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a jurisdiction code: use an ISO 3166 country or subdivision code, "
+            "optionally with a city (US, US-PA, US-PA-Philadelphia, ES, MX, CA-BC, EU, UK)")
+    return canonical(value) or value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--doc-id")
     ing.add_argument("--title")
     ing.add_argument("--doc-type", choices=DOC_TYPES, default="guide")
-    ing.add_argument("--jurisdiction", choices=JURISDICTIONS, default="US")
+    ing.add_argument("--jurisdiction", type=_jurisdiction, default="US")
     ing.add_argument("--language", default="en")
     ing.add_argument("--source-url", default="")
     ing.add_argument("--publisher", default="")
@@ -41,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="ask a question")
     ask.add_argument("question")
-    ask.add_argument("--jurisdiction", choices=JURISDICTIONS)
+    ask.add_argument("--jurisdiction", type=_jurisdiction)
     ask.add_argument("--json", action="store_true")
 
     docs = sub.add_parser("docs", help="list and maintain documents (same operations as the Library page)")
@@ -56,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     d_add.add_argument("--doc-id", help="add a new version of this document")
     d_add.add_argument("--title")
     d_add.add_argument("--doc-type", choices=DOC_TYPES, default="guide")
-    d_add.add_argument("--jurisdiction", choices=JURISDICTIONS, default="US")
+    d_add.add_argument("--jurisdiction", type=_jurisdiction, default="US")
     d_add.add_argument("--language", default="en")
     d_add.add_argument("--topics", default="", help="comma-separated topics")
     d_add.add_argument("--source-url", default="")
@@ -79,8 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     usub = users.add_subparsers(dest="users_cmd", required=True)
     usub.add_parser("hash", help="hash a password (read from stdin) for GIGRIGHTS_LIBRARY_USERS")
 
+    und = sub.add_parser("understanding", help="the question classifier (kind of work, topic, intent)")
+    usub2 = und.add_subparsers(dest="und_cmd", required=True)
+    usub2.add_parser("train", help="fit it on assistant/understanding/data/examples_*.jsonl and store it")
+
     ev = sub.add_parser("eval", help="run the answer-quality evals")
     ev.add_argument("--dataset", type=Path, action="append")
+    ev.add_argument("--split", choices=("dev", "test", "both"), default="dev",
+                    help="which cases to run when no --dataset is given (default: dev)")
     ev.add_argument("--k", type=int, default=None, help="passages per answer (default: GIGRIGHTS_TOP_K)")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--out", type=Path)
@@ -112,6 +127,17 @@ def main(argv: list[str] | None = None) -> int:
                 print("error: use a password of at least 10 characters", file=sys.stderr)
                 return 2
             print(hash_password(pw))
+            return 0
+        if args.cmd == "understanding":
+            from assistant.embeddings import build_embedder
+            from assistant.understanding.intent import load_examples, model_path, train
+
+            emb = build_embedder(settings)
+            examples = load_examples()
+            model = train(examples, emb)
+            path = model_path(emb.name)
+            model.save(path)
+            print(f"trained on {len(examples)} examples; wrote {path}")
             return 0
         if args.cmd == "eval":
             from evals.runner import main as eval_main

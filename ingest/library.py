@@ -17,7 +17,7 @@ from typing import Any, Callable
 from assistant.catalog import row_to_meta
 from assistant.core import Assistant
 from assistant.types import DOC_TYPES, DocMeta
-from assistant.understand import JURISDICTIONS
+from assistant.understanding.places import canonical, valid_jurisdiction
 
 from .fetch import FetchError, download
 from .manifest import EXTRA_TOPICS, LANGUAGES, TOPICS
@@ -59,8 +59,11 @@ def validate_form(form: dict[str, Any], *, doc_id: str | None = None) -> DocMeta
         p.append("Title is required (up to 200 characters).")
     if form.get("doc_type") not in DOC_TYPES:
         p.append(f"Document type must be one of: {', '.join(DOC_TYPES)}.")
-    if form.get("jurisdiction") not in JURISDICTIONS:
-        p.append("Choose a jurisdiction from the list.")
+    if not valid_jurisdiction(form.get("jurisdiction")):
+        p.append("Jurisdiction must be an ISO 3166 code, optionally with a city: US, US-PA, "
+                 "US-PA-Philadelphia, ES, MX, CA-BC, EU or UK.")
+    else:
+        form = {**form, "jurisdiction": canonical(form["jurisdiction"])}
     if form.get("language", "en") not in LANGUAGES:
         p.append(f"Language must be one of: {', '.join(LANGUAGES)}.")
     topics = tuple(form.get("topics") or ())
@@ -263,10 +266,11 @@ class Library:
 
     def coverage(self) -> dict[str, dict[str, int]]:
         """jurisdiction -> topic -> number of publicly visible documents."""
-        table = {j: {t: 0 for t in TOPICS} for j in JURISDICTIONS}
-        for r in self.catalog.visible(self.col).values():
+        visible = self.catalog.visible(self.col).values()
+        table = {j: {t: 0 for t in TOPICS} for j in sorted({r["jurisdiction"] for r in visible})}
+        for r in visible:
             for t in r["topics"]:
-                if t in TOPICS and r["jurisdiction"] in table:
+                if t in TOPICS:
                     table[r["jurisdiction"]][t] += 1
         return table
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from assistant.types import DOC_TYPES, DocMeta, Referral
-from assistant.understand import JURISDICTIONS
+from assistant.understanding.places import valid_jurisdiction
 
 TOPICS = ("classification", "minimum_pay", "tips", "expenses", "pay_transparency", "deactivation",
           "discrimination", "data_access", "health_insurance", "unemployment", "taxes", "retirement",
@@ -76,8 +76,9 @@ def _common(e: dict, where: str, problems: list[str]) -> None:
         problems.append(f"{where}: doc_id {e.get('doc_id')!r} must be a lower-case slug")
     if e.get("doc_type") not in DOC_TYPES:
         problems.append(f"{where}: doc_type {e.get('doc_type')!r} not in {DOC_TYPES}")
-    if e.get("jurisdiction") not in JURISDICTIONS:
-        problems.append(f"{where}: jurisdiction {e.get('jurisdiction')!r} not in {JURISDICTIONS}")
+    if not valid_jurisdiction(e.get("jurisdiction")):
+        problems.append(f"{where}: jurisdiction {e.get('jurisdiction')!r} is not an ISO 3166 code "
+                        "(US, US-WA, US-WA-Seattle, ES, CA-ON, EU, UK)")
     if e.get("language", "en") not in LANGUAGES:
         problems.append(f"{where}: language {e.get('language')!r} not in {LANGUAGES}")
     bad = [t for t in e.get("topics") or [] if t not in TOPICS + EXTRA_TOPICS]
@@ -141,7 +142,7 @@ def load_manifest(path: Path) -> Manifest:
             last_verified="", review_status="approved", added_by="fetch"), str(e.get("url"))))
     for i, g in enumerate(raw.get("no_specific_rule") or []):
         where = f"no_specific_rule[{i}]"
-        if g.get("jurisdiction") not in JURISDICTIONS or g.get("topic") not in TOPICS:
+        if not valid_jurisdiction(g.get("jurisdiction")) or g.get("topic") not in TOPICS:
             p.append(f"{where}: unknown jurisdiction/topic {g.get('jurisdiction')}/{g.get('topic')}")
         if not g.get("general_rule"):
             p.append(f"{where}: general_rule is required")
@@ -165,8 +166,8 @@ def load_referrals(path: Path, problems: list[str]) -> list[Referral]:
         seen.add(r.get("id"))
         if r.get("kind") not in REFERRAL_KINDS:
             problems.append(f"{where}: kind {r.get('kind')!r} not in {REFERRAL_KINDS}")
-        if not r.get("jurisdictions") or any(j not in JURISDICTIONS for j in r["jurisdictions"]):
-            problems.append(f"{where}: jurisdictions must come from the known list")
+        if not r.get("jurisdictions") or not all(valid_jurisdiction(j) for j in r["jurisdictions"]):
+            problems.append(f"{where}: jurisdictions must be ISO 3166 codes (US, ES, CA-ON, EU, UK ...)")
         _https(r.get("url"), where, problems)
         out.append(Referral(id=str(r.get("id")), name=str(r.get("name")), kind=str(r.get("kind")),
                             url=str(r.get("url")), jurisdictions=tuple(r.get("jurisdictions") or ()),
@@ -175,10 +176,16 @@ def load_referrals(path: Path, problems: list[str]) -> list[Referral]:
     return out
 
 
+def jurisdictions(m: Manifest) -> list[str]:
+    """The places the manifest has documents for, broadest first (US, US-CA, ..., EU, UK)."""
+    return sorted({d.meta.jurisdiction for d in m.documents}, key=lambda j: (j.split("-")[0] != "US",
+                                                                              j.count("-"), j))
+
+
 def coverage(m: Manifest) -> dict[tuple[str, str], tuple[str, list[str]]]:
     """(jurisdiction, topic) -> ("covered", doc_ids) | ("no specific rule", see) | ("missing", [])."""
     cells: dict[tuple[str, str], tuple[str, list[str]]] = {}
-    for j in JURISDICTIONS:
+    for j in jurisdictions(m):
         for t in TOPICS:
             docs = [d.meta.doc_id for d in m.documents if d.meta.jurisdiction == j and t in d.meta.topics
                     and d.meta.language == "en"]

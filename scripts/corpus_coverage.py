@@ -8,8 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.understand import JURISDICTION_NAMES, JURISDICTIONS  # noqa: E402
-from ingest.manifest import TOPICS, coverage, load_manifest  # noqa: E402
+from assistant.understanding.places import place_name  # noqa: E402
+from ingest.manifest import TOPICS, coverage, jurisdictions, load_manifest  # noqa: E402
 from ingest.readability import fernandez_huerta, fk_grade, prose  # noqa: E402
 
 
@@ -25,9 +25,9 @@ def render(manifest_path: Path) -> str:
              "(the manifest states the general rule that applies instead); **–** = missing.", ""]
     lines.append("| Jurisdiction | " + " | ".join(t.replace("_", " ") for t in TOPICS) + " |")
     lines.append("|---|" + "---|" * len(TOPICS))
-    for j in JURISDICTIONS:
+    for j in jurisdictions(m):
         row = [{"covered": "C", "no specific rule": "n"}.get(cells[(j, t)][0], "–") for t in TOPICS]
-        lines.append(f"| {JURISDICTION_NAMES[j]} ({j}) | " + " | ".join(row) + " |")
+        lines.append(f"| {place_name(j)} ({j}) | " + " | ".join(row) + " |")
     lines += ["", "## No specific rule: what applies instead", ""]
     for g in m.gaps:
         lines.append(f"- **{g['jurisdiction']} / {g['topic']}**: {' '.join(str(g['general_rule']).split())}"

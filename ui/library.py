@@ -10,7 +10,7 @@ from assistant.config import load_settings
 from assistant.citations import escape_markdown
 from assistant.errors import AssistantError
 from assistant.types import DOC_TYPES
-from assistant.understand import JURISDICTION_NAMES, JURISDICTIONS
+from assistant.understanding.places import place_name
 from ingest.library import ALLOWED_EXT, FormError, Library
 from ingest.manifest import EXTRA_TOPICS, LANGUAGES, TOPICS
 from ui.state import get_assistant, oidc_configured, secret, signed_in
@@ -59,9 +59,9 @@ def metadata_form(key: str, defaults: dict | None = None) -> dict:
         "title": c1.text_input("Title", d.get("title", ""), key=f"{key}-title"),
         "doc_type": c2.selectbox("Document type", DOC_TYPES, key=f"{key}-type",
                                  index=DOC_TYPES.index(d.get("doc_type", "guide"))),
-        "jurisdiction": c1.selectbox("Jurisdiction", JURISDICTIONS, key=f"{key}-jur",
-                                     index=JURISDICTIONS.index(d.get("jurisdiction", "US")),
-                                     format_func=lambda j: f"{JURISDICTION_NAMES[j]} ({j})"),
+        "jurisdiction": c1.text_input(
+            "Jurisdiction (ISO 3166 code, optional city: US-CA, US-PA-Philadelphia, ES, CA-BC)",
+            d.get("jurisdiction", "US"), key=f"{key}-jur"),
         "language": c2.selectbox("Language", LANGUAGES, key=f"{key}-lang",
                                  index=LANGUAGES.index(d.get("language", "en"))),
         "topics": st.multiselect("Topics", TOPICS + EXTRA_TOPICS, d.get("topics", []), key=f"{key}-top"),
@@ -150,7 +150,9 @@ def review_tab(lib: Library, reviewer: bool) -> None:
 
 def documents_tab(lib: Library, reviewer: bool) -> None:
     c1, c2, c3, c4 = st.columns(4)
-    jur = c1.selectbox("Jurisdiction", [None, *JURISDICTIONS], key="f-jur")
+    places = sorted({r["jurisdiction"] for r in lib.documents()})
+    jur = c1.selectbox("Jurisdiction", [None, *places], key="f-jur",
+                       format_func=lambda j: "All" if j is None else f"{place_name(j)} ({j})")
     typ = c2.selectbox("Type", [None, *DOC_TYPES], key="f-type")
     status = c3.selectbox("Review", [None, "draft", "approved", "taken_down"], key="f-status")
     search = c4.text_input("Search", key="f-search")
@@ -198,7 +200,7 @@ def documents_tab(lib: Library, reviewer: bool) -> None:
 def coverage_tab(lib: Library) -> None:
     cov = lib.coverage()
     st.caption("Publicly visible documents per jurisdiction and topic (0 = nothing specific).")
-    st.dataframe([{"jurisdiction": j, **cov[j]} for j in JURISDICTIONS], hide_index=True)
+    st.dataframe([{"jurisdiction": j, **cov[j]} for j in cov], hide_index=True)
     months = st.number_input("Stale after (months)", 1, 120, s.stale_after_months)
     stale = lib.stale(int(months))
     st.subheader(f"Stale documents ({len(stale)})")

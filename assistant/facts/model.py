@@ -178,7 +178,7 @@ def parse_fact(d: Mapping[str, Any], source: str = "") -> Fact:
         next_change_rule=_lang_map(d.get("next_change_rule"), f"{where} next_change_rule", False),
         published_at=str(d.get("published_at") or ""),
         published_by=_lang_map(d.get("published_by"), f"{where} published_by", False),
-        keywords=tuple(d.get("keywords") or ()), source_file=source)
+        keywords=tuple(str(k) for k in d.get("keywords") or ()), source_file=source)
 
 
 def load_facts(facts_dir: Path) -> list[Fact]:

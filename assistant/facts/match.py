@@ -1,0 +1,236 @@
+"""Pick the fact records that answer a question, and render the direct answer from them.
+
+A record answers when it is for a place in the question's scope, for the worker's kind of work, is
+about what is asked (how much, when, can they, whom to contact), and is close to the question in
+meaning. Its evidence must still be verbatim in the document version the public sees: a record
+whose document was changed, taken down or never indexed is not used.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from ..embeddings import Embedder
+from ..types import Citation, Passage
+from ..understanding.places import place_name, scope
+from .model import Fact, Rendered, check_figures, format_date, plain, render, render_value
+
+_YEAR = re.compile(r"\b(20[12]\d)\b")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How a record's match score is made; every number is a setting (config.py)."""
+
+    floor: float             # least score for a record to lead the answer
+    second_gap: float        # a second record leads too when within this of the best
+    section_bonus: float     # the record's evidence section was retrieved for the question
+    ask_bonus: float         # the record answers the kind of question asked
+    ask_penalty: float       # ... or clearly another kind
+    keyword_bonus: float     # per keyword of the record found in the question (up to 3)
+
+
+@dataclass(frozen=True)
+class Match:
+    rendered: Rendered
+    score: float
+
+
+def asked_year(question: str, today: dt.date) -> int | None:
+    """A year the question asks about ("in 2024"), when it is not this year."""
+    years = [int(y) for y in _YEAR.findall(question)]
+    return years[0] if years and years[0] != today.year else None
+
+
+class FactBook:
+    """The records, their vectors for matching, and the check against visible document text."""
+
+    def __init__(self, facts: Sequence[Fact], embedder: Embedder, cache_dir: Path | None = None):
+        self.facts = list(facts)
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self._vecs: np.ndarray | None = None
+
+    def _text(self, f: Fact) -> str:
+        v = f.latest()
+        parts = [render_value(f, v, "en"), " ".join(f.keywords)]
+        if "es" in f.text:
+            parts.append(render_value(f, v, "es"))
+        return " ".join(parts)
+
+    def vectors(self) -> np.ndarray:
+        if self._vecs is not None:
+            return self._vecs
+        texts = [self._text(f) for f in self.facts]
+        key = hashlib.sha256(("\n".join(texts) + self.embedder.name).encode()).hexdigest()[:16]
+        path = self.cache_dir / f"facts-{key}.npy" if self.cache_dir else None
+        if path and path.exists():
+            self._vecs = np.load(path)
+        else:
+            vecs = np.asarray(self.embedder.embed(texts), dtype=np.float32) if texts else \
+                np.zeros((0, 1), dtype=np.float32)
+            norms = np.linalg.norm(vecs, axis=1, keepdims=True) if texts else 1.0
+            self._vecs = vecs / np.maximum(norms, 1e-9)
+            if path:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    np.save(path, self._vecs)
+                except OSError:
+                    pass  # a read-only data dir only costs the embedding at the next start
+        return self._vecs
+
+    def match(self, question: str, qvec: Sequence[float], *, language: str, place: str | None,
+              work: str | None, asks: Sequence[str], today: dt.date, passages: Sequence[Passage],
+              verbatim: Callable[[str, Sequence[str]], bool], w: Weights) -> list[Match]:
+        """Records that answer the question, best first (at most one per record)."""
+        if not self.facts:
+            return []
+        q = np.asarray(qvec, dtype=np.float32)
+        q = q / max(float(np.linalg.norm(q)), 1e-9)
+        sims = self.vectors() @ q
+        places = set(scope(place) or ())
+        retrieved = {(_base(p.doc_id), p.section.split(" > ")[-1]) for p in passages[:5]}
+        retrieved_docs = {_base(p.doc_id) for p in passages[:5]}
+        folded = question.lower()
+        year = asked_year(question, today)
+        out: list[Match] = []
+        for f, sim in zip(self.facts, sims):
+            if places and f.jurisdiction not in places:
+                continue
+            if not f.applies_to(work):
+                continue
+            r = render(f, language, today, year)
+            if r is None or not verbatim(r.evidence.doc_id, r.evidence.quote):
+                continue
+            score = float(sim)
+            ev = (_base(r.evidence.doc_id), r.evidence.section)
+            if ev in retrieved:
+                score += w.section_bonus
+            elif ev[0] in retrieved_docs:
+                score += w.section_bonus / 2
+            if asks:
+                score += w.ask_bonus if set(asks) & set(f.asks) else -w.ask_penalty
+            hits = sum(1 for k in f.keywords if k.lower() in folded)
+            score += w.keyword_bonus * min(hits, 3)
+            if place and f.jurisdiction == place:
+                score += w.keyword_bonus  # the exact place asked about
+            out.append(Match(r, score))
+        out.sort(key=lambda m: -m.score)
+        return [m for m in out if m.score >= w.floor]
+
+
+def _base(doc_id: str) -> str:
+    return doc_id[:-3] if doc_id.endswith("-es") else doc_id
+
+
+def lead(matches: Sequence[Match], w: Weights, place: str | None) -> list[Match]:
+    """The one or two records the answer opens with; for a question with no place whose records are
+    for several places, one per place ("it depends on where you work")."""
+    if not matches:
+        return []
+    best = matches[0]
+    if place is None:
+        by_place: dict[str, Match] = {}
+        for m in matches:
+            if m.score >= best.score - w.second_gap * 2:
+                by_place.setdefault(m.rendered.fact.jurisdiction, m)
+        if len(by_place) > 1 and "US" not in by_place:
+            return list(by_place.values())[:4]
+    out = [best]
+    for m in matches[1:]:
+        same_rule = m.rendered.fact.topic == best.rendered.fact.topic and \
+            m.rendered.fact.jurisdiction == best.rendered.fact.jurisdiction
+        if m.score >= best.score - w.second_gap and same_rule:
+            out.append(m)
+            break
+    return out
+
+
+def citation(n: int, r: Rendered, row: Mapping[str, object] | None) -> Citation:
+    row = row or {}
+    return Citation(n=n, doc_id=r.evidence.doc_id, title=str(row.get("title") or r.evidence.doc_id),
+                    doc_type=str(row.get("doc_type") or "guide"), jurisdiction=r.fact.jurisdiction,
+                    section=r.evidence.section, page=None, quote=r.evidence.text,
+                    source_url=r.fact.published_at or str(row.get("source_url") or ""),
+                    effective_date=r.value.effective_from.isoformat(),
+                    last_verified=r.fact.last_verified.isoformat(), chunk_id=f"fact:{r.fact.id}")
+
+
+_AS_OF = {
+    "en": {"as_of": "As of {today}. In force since {since}; last checked {checked}.",
+           "historical": "This is the figure for {year}, not today's.",
+           "stale": "This figure was expected to change on {when} ({rule}), and I could not confirm the "
+                    "new one: check {who} at {url}.",
+           "stale_norule": "This figure may have changed on {when}: check {who} at {url}.",
+           "depends": "It depends on where you work:",
+           "choose": "Tell me where you work (or pick it in the sidebar) for the rule that applies to you.",
+           "english_quote": "(quoted in English)"},
+    "es": {"as_of": "Al {today}. Vigente desde el {since}; última verificación: {checked}.",
+           "historical": "Esta es la cifra de {year}, no la de hoy.",
+           "stale": "Se esperaba que esta cifra cambiara el {when} ({rule}) y no pude confirmar la nueva: "
+                    "consulte a {who} en {url}.",
+           "stale_norule": "Esta cifra pudo haber cambiado el {when}: consulte a {who} en {url}.",
+           "depends": "Depende de dónde trabaja:",
+           "choose": "Dígame dónde trabaja (o elíjalo en el menú lateral) para darle la regla que le aplica.",
+           "english_quote": "(cita en inglés)"},
+}
+
+
+def as_of_line(r: Rendered, language: str, today: dt.date) -> str:
+    t = _AS_OF["es" if language == "es" else "en"]
+    lines = []
+    if r.historical:
+        lines.append(t["historical"].format(year=r.value.effective_from.year))
+    else:
+        lines.append(t["as_of"].format(today=format_date(today, language),
+                                       since=format_date(r.value.effective_from, language),
+                                       checked=format_date(r.fact.last_verified, language)))
+    if r.stale and r.fact.next_change:
+        who = r.fact.published_by.get(language) or r.fact.published_by.get("en") or "the agency"
+        rule = r.fact.next_change_rule.get(language) or r.fact.next_change_rule.get("en")
+        key = "stale" if rule else "stale_norule"
+        lines.append(t[key].format(when=format_date(r.fact.next_change, language), rule=rule, who=who,
+                                   url=r.fact.published_at or "-"))
+    return " ".join(lines)
+
+
+def direct_lines(leads: Sequence[Match], language: str, place: str | None, first_n: int
+                 ) -> tuple[list[str], list[Rendered]]:
+    """The opening sentences with their [n] markers, numbered from ``first_n``."""
+    t = _AS_OF["es" if language == "es" else "en"]
+    rs = [m.rendered for m in leads]
+    places = {r.fact.jurisdiction for r in rs}
+    lines: list[str] = []
+    if place is None and len(places) > 1:
+        lines.append(t["depends"])
+        for i, r in enumerate(rs):
+            label = "" if r.evidence.language == language else f" {t['english_quote']}"
+            lines.append(f"- **{place_name(r.fact.jurisdiction, language)}:** {r.sentence} "
+                         f"[{first_n + i}]{label}")
+        lines.append("")
+        lines.append(t["choose"])
+        return lines, rs
+    sentence = " ".join(f"{r.sentence} [{first_n + i}]" for i, r in enumerate(rs))
+    lines.append(sentence)
+    return lines, rs
+
+
+def figure_check(rs: Sequence[Rendered]) -> list[str]:
+    """Problems: numbers in a rendered sentence that its cited quote does not contain."""
+    bad = []
+    for r in rs:
+        missing = check_figures(r.sentence, " ".join(r.evidence.quote))
+        if missing:
+            bad.append(f"{r.fact.id}: {', '.join(missing)}")
+    return bad
+
+
+def verbatim_in(text: str, pieces: Sequence[str]) -> bool:
+    body = plain(text)
+    return bool(text) and all(plain(piece) in body for piece in pieces)
