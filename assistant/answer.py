@@ -102,7 +102,7 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
         lines, rendered = direct_lines(leads, u.language, u.place, 1)
         cites = [citation(i + 1, r, visible.get(r.evidence.doc_id)) for i, r in enumerate(rendered)]
         blocks.append("\n".join(lines))
-        if len(rendered) == 1 or u.place is not None:
+        if u.place is not None or {r.fact.jurisdiction for r in rendered} <= {"US"}:
             blocks.append(f"*{as_of_line(rendered[0], u.language, today)}*")
     n_quotes = s.supporting_quotes if leads else s.extractive_max_sentences
     lead_sections = {(m.rendered.evidence.doc_id, m.rendered.evidence.section) for m in leads}

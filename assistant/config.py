@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         description="Added to passages from exactly the place asked about (more specific than US), "
                     "so a city's own rule outranks a nationwide guide.")
     refusal_threshold: float = Field(
-        0.40, ge=-1.0, le=6.0,
+        0.35, ge=-1.0, le=6.0,
         description="Minimum support (cosine + lexical_weight * overlap) of the best passage; "
                     "below it the assistant refuses.")
     passage_min_ratio: float = Field(
@@ -83,21 +83,29 @@ class Settings(BaseSettings):
         description="Least score (cosine + word overlap) for a sentence to be quoted; the best one is "
                     "always kept. 1 to 4 good sentences beat 6 with 2 off-topic.")
     facts_dir: Path = Field(Path("corpus/facts"), description="Directory of the fact records (*.yaml).")
-    fact_floor: float = Field(0.45, ge=-1.0, le=3.0,
+    # Fact matching: a logistic model's weights, fitted on the dev split (scripts/calibrate_facts.py).
+    fact_floor: float = Field(3.8, ge=-10.0, le=20.0,
                               description="Least match score for a fact record to lead the answer.")
-    fact_second_gap: float = Field(0.04, ge=0.0, le=1.0,
+    fact_second_gap: float = Field(0.3, ge=0.0, le=5.0,
                                    description="A second record leads too when this close to the best.")
-    fact_section_bonus: float = Field(0.10, ge=0.0, le=1.0,
+    fact_section_bonus: float = Field(1.66, ge=0.0, le=10.0,
                                       description="Added when the record's section was retrieved.")
-    fact_ask_bonus: float = Field(0.08, ge=0.0, le=1.0,
+    fact_doc_bonus: float = Field(1.34, ge=0.0, le=10.0,
+                                  description="Added when the record's document was retrieved.")
+    fact_ask_bonus: float = Field(0.70, ge=0.0, le=10.0,
                                   description="Added when the record answers the kind of question asked.")
-    fact_ask_penalty: float = Field(0.10, ge=0.0, le=1.0,
-                                    description="Taken off when it answers another kind of question.")
-    fact_keyword_bonus: float = Field(0.04, ge=0.0, le=1.0,
-                                      description="Per keyword of the record found in the question.")
-    fraud_min: float = Field(0.60, ge=0.0, le=1.0,
+    fact_topic_bonus: float = Field(0.76, ge=0.0, le=10.0,
+                                    description="Added when the record's topic is the question's topic.")
+    fact_keyword_bonus: float = Field(0.53, ge=0.0, le=10.0,
+                                      description="Per keyword of the record found in the question (3 max).")
+    fact_overlap_weight: float = Field(1.0, ge=0.0, le=10.0,
+                                       description="Times the share of the question's words in the record.")
+    fact_similarity_weight: float = Field(0.0, ge=-10.0, le=10.0,
+                                          description="Times the cosine of question and record (adds "
+                                                      "nothing on the dev split next to the rest).")
+    fraud_min: float = Field(0.67, ge=0.0, le=1.0,
                              description="Least probability of the 'fraud' intent to refuse a question.")
-    intent_min: float = Field(0.50, ge=0.0, le=1.0,
+    intent_min: float = Field(0.55, ge=0.0, le=1.0,
                               description="Least probability to act on the other refusing intents "
                                           "(individual strategy, out of scope).")
     work_min: float = Field(0.55, ge=0.0, le=1.0,

@@ -65,8 +65,9 @@ class Assistant:
         self._intent_lock = threading.Lock()
         self._texts: dict[tuple[str, str], str] = {}
         self.weights = Weights(settings.fact_floor, settings.fact_second_gap, settings.fact_section_bonus,
-                               settings.fact_ask_bonus, settings.fact_ask_penalty,
-                               settings.fact_keyword_bonus)
+                               settings.fact_doc_bonus, settings.fact_ask_bonus, settings.fact_topic_bonus,
+                               settings.fact_keyword_bonus, settings.fact_overlap_weight,
+                               settings.fact_similarity_weight)
 
     @property
     def mode(self) -> str:
@@ -111,10 +112,11 @@ class Assistant:
                                        include_drafts=drafts, qvec=qvec)
         passages = self._select(ranked[:self.settings.top_k])
         support = passages[0].score if passages else 0.0
-        leads = self.facts(q, qvec, u, passages, drafts)
+        leads = self.facts(q, qvec, u, passages, drafts, query)
         trace = {"ranked_doc_ids": [p.doc_id for p in ranked], "query": query, "where": u.place,
                  "understanding": {"place": u.place, "how": u.place_how, "work": u.work,
-                                   "intent": u.intent, "topic": u.topic}}
+                                   "intent": u.intent, "topic": u.topic,
+                                   "scores": {k: round(v, 3) for k, v in u.scores.items()}}}
         if support < self.settings.refusal_threshold and not leads:
             ans = self._refusal(u, passages, warnings)
             yield from A.pieces(ans.text)
@@ -158,11 +160,13 @@ class Assistant:
         intent, topic, scores = "", None, {}
         model = self.intent_model()
         if model is not None:
-            vec = qvec if retrieval_query(q, history) == q else self.retriever.embed_query(q)
+            # The folded query (a follow-up with the turn before) is what the question means.
+            vec = qvec
             pred = model.predict(vec)
             intent, topic = pred["intent"].label, pred["topic"].label
             scores = {"intent": pred["intent"].prob, "topic": pred["topic"].prob,
-                      "work": pred["work"].prob, "fraud": model.fraud_prob(q, vec)}
+                      "work": pred["work"].prob,
+                      "fraud": model.fraud_prob(retrieval_query(q, history), vec)}
             topic = None if topic == "none" else topic
             if work is None and pred["work"].label != "none" and pred["work"].prob >= self.settings.work_min:
                 work = pred["work"].label
@@ -191,7 +195,7 @@ class Assistant:
         return None
 
     def facts(self, q: str, qvec: Sequence[float], u: Understanding, passages: Sequence[Passage],
-              drafts: bool) -> list[Match]:
+              drafts: bool, query: str | None = None) -> list[Match]:
         if u.intent in ("platform_policy",):
             return []
         visible = self.catalog.visible(self.store.name, include_drafts=drafts)
@@ -204,7 +208,8 @@ class Assistant:
 
         matches = self.factbook.match(q, qvec, language=u.language, place=u.place, work=u.work,
                                       asks=u.asks, today=self.clock(), passages=passages,
-                                      verbatim=verbatim, w=self.weights)
+                                      verbatim=verbatim, w=self.weights, topic=u.topic, query=query,
+                                      visible=list(visible))
         return lead(matches, self.weights, u.place)
 
     # -- helpers ----------------------------------------------------------------------------

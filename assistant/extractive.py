@@ -44,15 +44,19 @@ LEXICAL_WEIGHT = 0.35   # weight of word overlap next to embedding similarity
 FIGURE_BONUS = 0.15     # "how much / what rate / when" questions prefer sentences with figures
 LANGUAGE_BONUS = 0.10   # a Spanish question gets Spanish passages first
 PRONOUN_PENALTY = 0.25  # "It took effect ..." without the sentence before it
-_ASKS_FIGURE = re.compile(r"\b(how\s+(much|many|long|often|soon)|what('?s|\s+is)\s+the\s+(rate|"
-                          r"amount|minimum|deadline|limit)|rate|per\s+(mile|minute|hour|trip|offer)|"
-                          r"minimum|deadline|when|cu[aá]nt[oa]s?|cu[aá]ndo|tarifa|m[ií]nimo|plazo)\b", re.I)
-_HAS_FIGURE = re.compile(r"[$£€]\s?\d|\d+(\.\d+)?\s?(%|cents?|¢)|\b\d+\s+(days?|hours?|weeks?|months?|"
-                         r"years?|d[ií]as|horas|semanas|meses|años)\b|\b(19|20)\d\d\b", re.I)
+# "How much" questions prefer sentences with amounts; "when" questions, sentences with dates.
+_ASKS_AMOUNT = re.compile(r"\b(how\s+(much|many)|what('?s|\s+is)\s+the\s+(rate|amount|minimum|limit)|"
+                          r"rate|per\s+(mile|minute|hour|trip|offer)|minimum|cu[aá]nt[oa]s?|tarifa|"
+                          r"m[ií]nimo)\b", re.I)
+_ASKS_TIME = re.compile(r"\b(how\s+(long|often|soon)|deadline|when|cu[aá]ndo|plazo|desde\s+cu[aá]ndo)\b",
+                        re.I)
+_HAS_AMOUNT = re.compile(r"[$£€]\s?\d|\d+(\.\d+)?\s?(%|cents?|¢)|\b\d+\s+(hours?|horas)\b", re.I)
+_HAS_TIME = re.compile(r"\b\d+\s+(days?|weeks?|months?|years?|d[ií]as|semanas|meses|años)\b|"
+                       r"\b(19|20)\d\d\b", re.I)
 _CROSS_REF = re.compile(r"^(see|for (more|other)|read (our|the) |para m[aá]s|vea|consulte nuestra)\b|"
                         r"\b[a-z]{2,}-[a-z]{2,}-[a-z-]{2,}\b", re.I)
 RANK_PENALTY = 0.03     # later passages need a slightly better sentence to be picked
-MIN_CHARS = 30          # shorter fragments are not worth quoting alone
+MIN_CHARS = 24          # shorter fragments are not worth quoting alone
 PER_PASSAGE = 2         # at most this many sentences from one passage
 NEAR_DUPLICATE = 0.7    # word-set overlap above which a sentence repeats one already picked
 
@@ -143,12 +147,13 @@ def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], e
     vecs = np.asarray(embedder.embed([c[2] for c in cands]), dtype=np.float32)
     sims = vecs @ np.asarray(qvec, dtype=np.float32)
     qw = _words(question)
-    wants_figure = bool(_ASKS_FIGURE.search(question))
+    wants_amount = bool(_ASKS_AMOUNT.search(question))
+    wants_time = bool(_ASKS_TIME.search(question))
     scores = []
     for (pi, _si, s), sim in zip(cands, sims):
         overlap = len(qw & _words(s)) / max(1, len(qw))
         score = float(sim) + LEXICAL_WEIGHT * overlap - RANK_PENALTY * pi
-        if wants_figure and _HAS_FIGURE.search(s):
+        if (wants_amount and _HAS_AMOUNT.search(s)) or (wants_time and _HAS_TIME.search(s)):
             score += FIGURE_BONUS
         if passages[pi].language == language:
             score += LANGUAGE_BONUS

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
-from assistant.understanding import canonical, choose_place, in_us, work_from_words
+from assistant.understanding import canonical, choose_place, in_us, scope, work_from_words
 from assistant.understanding.intent import IntentModel, load_examples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,12 +35,29 @@ def predict(rows: Sequence[dict], embedder, model: IntentModel, work_min: float 
     return out
 
 
-def score(rows: Sequence[dict], preds: Sequence[dict], fraud_min: float = 0.6) -> dict[str, Any]:
+def effective(code: str | None, places: Sequence[str]) -> str | None:
+    """The place whose documents answer: the most specific level of ``code`` that has documents,
+    else its country. Chicago and Illinois are the same answer while only Illinois has documents."""
+    if not code:
+        return None
+    levels = scope(canonical(code)) or []
+    have = [lv for lv in levels if lv in set(places)]
+    country = [lv for lv in levels if lv != "EU"][0]
+    deepest = have[-1] if have else country
+    return deepest if levels.index(deepest) >= levels.index(country) else country
+
+
+def score(rows: Sequence[dict], preds: Sequence[dict], fraud_min: float = 0.6,
+          places: Sequence[str] = ()) -> dict[str, Any]:
     n = len(rows)
 
+    def same(key: str, r: dict, p: dict) -> bool:
+        if key == "place":
+            return effective(p[key], places) == effective(r.get(key), places)
+        return p[key] == r.get(key)
+
     def acc(key: str) -> float:
-        return sum((canonical(p[key]) if key == "place" else p[key]) ==
-                   (canonical(r.get(key)) if key == "place" else r.get(key)) for r, p in zip(rows, preds)) / n
+        return sum(same(key, r, p) for r, p in zip(rows, preds)) / n
 
     fraud = [(r, p) for r, p in zip(rows, preds) if r.get("intent") == "fraud"]
     other = [(r, p) for r, p in zip(rows, preds) if r.get("intent") != "fraud"]
@@ -58,7 +75,7 @@ def score(rows: Sequence[dict], preds: Sequence[dict], fraud_min: float = 0.6) -
         "fraud_false_positive": sum(p["fraud_p"] >= fraud_min for _, p in other) / max(1, len(other)),
         "confusion": {k: {a: dict(c) for a, c in v.items()} for k, v in conf.items()},
         "place_errors": [{"q": r["q"], "want": r.get("place"), "got": p["place"]}
-                         for r, p in zip(rows, preds) if canonical(p["place"]) != canonical(r.get("place"))],
+                         for r, p in zip(rows, preds) if not same("place", r, p)],
     }
 
 
@@ -67,14 +84,17 @@ def main() -> int:  # pragma: no cover - a maintainer's command
     from assistant.embeddings import build_embedder
     from assistant.understanding.intent import load_or_train
 
+    import yaml
+
     settings = load_settings()
     emb = build_embedder(settings)
     model = load_or_train(emb)
     rows = load_test()
-    s = score(rows, predict(rows, emb, model, settings.work_min), settings.fraud_min)
+    man = yaml.safe_load((ROOT / "corpus" / "manifest.yaml").read_text(encoding="utf-8"))
+    places = sorted({d["jurisdiction"] for d in man["documents"]})
+    s = score(rows, predict(rows, emb, model, settings.work_min, places), settings.fraud_min, places)
     print(json.dumps({k: v for k, v in s.items() if k not in ("confusion", "place_errors")}, indent=2))
-    for e in s["place_errors"]:
-        print("PLACE", e)
+    print(f"place errors: {len(s['place_errors'])} (listed in the report; not to tune on)")
     return 0
 
 

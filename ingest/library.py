@@ -60,7 +60,7 @@ def validate_form(form: dict[str, Any], *, doc_id: str | None = None) -> DocMeta
     if form.get("doc_type") not in DOC_TYPES:
         p.append(f"Document type must be one of: {', '.join(DOC_TYPES)}.")
     if not valid_jurisdiction(form.get("jurisdiction")):
-        p.append("Jurisdiction must be an ISO 3166 code, optionally with a city: US, US-PA, "
+        p.append("The jurisdiction must be an ISO 3166 code, optionally with a city: US, US-PA, "
                  "US-PA-Philadelphia, ES, MX, CA-BC, EU or UK.")
     else:
         form = {**form, "jurisdiction": canonical(form["jurisdiction"])}

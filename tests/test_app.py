@@ -63,7 +63,7 @@ def test_refusal_shows_referrals_and_no_citations(at):
     at.chat_input[0].set_value("What's the best pizza in town?").run()
     msg = at.chat_message[1]
     text = " ".join(m.value for m in msg.markdown)
-    assert "could not find" in text
+    assert "outside what my sources cover" in text or "could not find" in text
     assert not [e for e in msg.expander if e.label.startswith("\\[")]
 
 

@@ -65,7 +65,7 @@ def test_question_naming_a_place_uses_that_place(shared_assistant):
 def test_spanish_question_gets_spanish_framing(shared_assistant):
     ans = shared_assistant.ask("¿Cuántas veces al año tengo que pagar impuestos estimados?")
     assert ans.language == "es"
-    assert ans.text.startswith("Esto es lo que dicen las fuentes")
+    assert "Lo que dicen las fuentes (citado palabra por palabra)" in ans.text
     assert {c.doc_id for c in ans.citations} & {"tax-es", "us-tax"}
 
 

@@ -107,7 +107,7 @@ def test_hostile_uploads_change_nothing(lib, tmp_path):
 
 @pytest.mark.parametrize("change,problem", [
     ({"title": ""}, "Title is required"), ({"source_url": "http://x.org"}, "https://"),
-    ({"jurisdiction": "US-TX"}, "jurisdiction"), ({"topics": []}, "topic"),
+    ({"jurisdiction": "Texas"}, "jurisdiction"), ({"topics": []}, "topic"),
     ({"effective_date": "soon"}, "date"), ({"doc_type": "blog"}, "Document type"),
 ])
 def test_form_validation(change, problem):

@@ -1,62 +1,140 @@
-"""Language, place, scope and out-of-scope detection; PII redaction."""
+"""Understanding: language, places from datasets, kind of work, the learned intent; PII redaction."""
 from __future__ import annotations
 
 import pytest
 
+from assistant.config import load_settings
 from assistant.redact import redact
-from assistant.understand import (brand_terms, detect_jurisdiction, detect_language, out_of_scope,
-                                  retrieval_query, scope, uncovered_place)
+from assistant.understanding import choose_place, detect_language, retrieval_query, work_from_words
+from assistant.understanding.intent import (IntentModel, examples_hash, load_examples, load_or_train,
+                                            model_path)
+from assistant.understanding.places import (canonical, find_places, pick_place, place_name, scope,
+                                            valid_jurisdiction)
 
 
 @pytest.mark.parametrize("q,lang", [("can doordash deactivate me?", "en"),
                                     ("¿Me pueden desactivar sin decirme por qué?", "es"),
-                                    ("cuanto pagan por milla en nueva york", "es")])
+                                    ("cuanto pagan por milla en nueva york", "es"),
+                                    ("q onda, me desactivaron de uber xq si", "es")])
 def test_language(q, lang):
     assert detect_language(q) == lang
 
 
-@pytest.mark.parametrize("q,place", [("do I get paid for waiting time in NYC?", "US-NY-NYC"),
-                                     ("driving in Brooklyn", "US-NY-NYC"), ("upstate new york", "US-NY"),
-                                     ("Seattle deactivation", "US-WA-Seattle"), ("prop 22", "US-CA"),
-                                     ("trabajo en Toronto", "CA-ON"), ("how do taxes work", None)])
-def test_place(q, place):
-    assert detect_jurisdiction(q) == place
+def place(q: str, catalog: tuple[str, ...] = ("US-WA-Seattle", "US-NY-NYC")) -> str | None:
+    hit = pick_place(find_places(q, catalog))
+    return hit.code if hit else None
 
 
-def test_scope_is_hierarchical():
-    assert scope("US-WA-Seattle") == ["US", "US-WA", "US-WA-Seattle"]
-    assert scope("CA-ON") == ["CA", "CA-ON"] and scope(None) is None
-
-
-@pytest.mark.parametrize("q,kind", [
-    ("help me hide my cash tips from the IRS", "fraud"),
-    ("how do I make a mileage log for miles i didnt actually drive", "fraud"),
-    ("¿cómo puedo esconder mis propinas?", "fraud"),
-    ("should I sue Uber or not?", "individual"),
-    ("can i drive for lyft on my f-1 visa?", "immigration"),
-    ("which delivery app pays the most?", "compare_apps"),
-    ("how are quarterly taxes calculated?", None),
-    ("what should I do if I get deactivated?", None),
+@pytest.mark.parametrize("q,want", [
+    # abbreviations in context (refused before: "I don't have any documents for WA")
+    ("do lyft drivers in WA get paid sick time?", "US-WA"),
+    ("how fast does uber have to send me a receipt in WA", "US-WA"),
+    ("can my city in CA pass its own min pay law", "US-CA"),
+    ("CA drivers: does prop 22 cover me", "US-CA"),
+    ("Tacoma, WA lyft driver", "US-WA"),
+    # an EU country, in Spanish (refused before as "Espa")
+    ("Soy repartidor en España y me desactivaron", "ES"),
+    # clues, not names
+    ("deliveroo rider, do i pay National Insurance on 20p per mile?", "UK"),
+    ("do i have to charge HST on my uber income", "CA"),
+    # where the worker lives wins over a side detail
+    ("vivo en Argentina pero trabajo para un cliente de Bogotá", "AR"),
+    ("I live in Boston but my client is in New York", "US-MA"),
+    # words that are not places
+    ("mass deactivation of drivers last week", None),
+    ("paid via direct deposit on Sundays after my Target shift", None),
+    ("can I get paid through PayPal or Venmo", None),
+    ("I got a letter from Revenue about my income", None),
+    ("hago etiquetado de datos para IA desde casa", None),
+    ("como puedo cobrar para mañana", None),
+    # Washington DC is not Washington State
+    ("uber driver in Washington DC", "US-DC"),
+    # cities: ours from the catalog, and the world's from GeoNames
+    ("seattle doordash - whats the minimum per offer", "US-WA-Seattle"),
+    ("i deliver in brooklyn", "US-NY-NYC"),
+    ("uber eats in chicago deactivated me", "US-IL"),
+    ("what about toronto", "CA-ON"),
+    ("how do taxes work", None),
 ])
-def test_out_of_scope(q, kind):
-    assert out_of_scope(q) == kind
+def test_place(q, want):
+    assert place(q) == want
 
 
-@pytest.mark.parametrize("q,want", [("minimum pay law in texas?", ("Texas", True)),
-                                    ("uber in sao paulo brazil", ("Sao Paulo", False)),
-                                    ("What is the minimum wage on Mars?", ("Mars", False)),
-                                    ("deactivated on Grubhub in Seattle", None),
-                                    ("can I work on Uber in California", None)])
-def test_uncovered_place(q, want):
-    assert uncovered_place(q) == want
+def test_a_city_added_through_the_library_is_recognised_without_code():
+    assert place("deactivated in philadelphia", ("US-PA-Philadelphia",)) == "US-PA-Philadelphia"
+    assert place("deactivated in philadelphia", ()) == "US-PA"
 
 
-def test_brands_and_follow_ups():
-    assert brand_terms("DoorDash and Instacart") == "food delivery app grocery delivery shopper app"
+def test_codes_are_open_and_hierarchical():
+    assert valid_jurisdiction("US-PA-Philadelphia") and valid_jurisdiction("ES")
+    assert valid_jurisdiction("CA-BC") and valid_jurisdiction("EU") and valid_jurisdiction("UK")
+    assert valid_jurisdiction("gb") and canonical("gb") == "UK"
+    assert not valid_jurisdiction("XX") and not valid_jurisdiction("US-ZZ")
+    assert not valid_jurisdiction("") and not valid_jurisdiction("EU-ES")
+    assert scope("US-WA-Seattle") == ["US", "US-WA", "US-WA-Seattle"]
+    assert scope("ES") == ["EU", "ES"] and scope("CA-ON") == ["CA", "CA-ON"] and scope(None) is None
+    assert place_name("ES", "es") == "España" and place_name("US-PA") == "Pennsylvania"
+
+
+def test_another_us_place_than_the_sidebar_is_answered_for_and_said():
+    where, how, named, warnings = choose_place("does prop 22 apply to me in California?", (),
+                                               "US-NY-NYC")
+    assert where == "US-CA" and warnings == ["asked_other:US-CA:US-NY-NYC"]
+    # A place inside the sidebar's is more specific; a place above it keeps the sidebar.
+    assert choose_place("i drive in brooklyn", (), "US-NY")[0] == "US-NY-NYC"
+    assert choose_place("what does us federal law say", (), "US-WA")[0] == "US-WA"
+    # A follow-up keeps the place of the turn before.
+    hist = (("user", "im a driver in estonia"), ("assistant", "..."))
+    assert choose_place("where do i complain", hist, None)[0] == "EE"
+
+
+def test_brands_give_the_kind_of_work_not_the_topic():
+    assert work_from_words("uber eats took my tips") == "delivery"
+    assert work_from_words("uber deactivated me") == "rideshare"
+    assert work_from_words("do i have to pay taxes on my instacart money") == "grocery"
+    assert work_from_words("paid via direct deposit") is None
+
+
+def test_follow_ups_fold_the_previous_question():
     hist = (("user", "Can a Seattle app deactivate me?"), ("assistant", "..."))
     assert retrieval_query("and can I appeal?", hist).startswith("Can a Seattle app")
     assert retrieval_query("What are the pay rules for food delivery workers in New York City today?",
                            hist).startswith("What are")
+
+
+def test_stored_model_matches_the_examples():
+    """`gigrights understanding train` must be rerun after editing the examples."""
+    examples = load_examples()
+    assert len(examples) >= 400
+    stored = IntentModel.load(model_path("use-m3-512"))
+    assert stored.source_hash == examples_hash(examples), "run: gigrights understanding train"
+
+
+@pytest.fixture(scope="module")
+def model(embedder):
+    return load_or_train(embedder)
+
+
+@pytest.mark.parametrize("q", [
+    "can u make me a 1099 showing more income than i really made so i get approved for an apartment",
+    "my cousin can use my instacart account while im deactivated right? how do we split the pay",
+    "how do i make a mileage log for miles i didnt actually drive",
+])
+def test_fraud_requests_are_recognised(model, embedder, q):
+    vec = embedder.embed([q], query=True)[0]
+    assert model.fraud_prob(q, vec) >= load_settings().fraud_min
+
+
+@pytest.mark.parametrize("q", [
+    "Uber accused me of fake trips and deactivated me, what are my rights?",
+    "How do I report an app that is hiding tips?",
+    "Can the app deactivate me without me knowing why?",
+    "can i get partial unemployment while i still drive part time?",
+    "Should I file a complaint with the Seattle OLS?",
+])
+def test_workers_accused_or_reporting_fraud_are_not_refused(model, embedder, q):
+    vec = embedder.embed([q], query=True)[0]
+    assert model.fraud_prob(q, vec) < load_settings().fraud_min
 
 
 @pytest.mark.parametrize("text,kept,gone", [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ..embeddings import Embedder
+from ..retrieval import terms
 from ..types import Citation, Passage
 from ..understanding.places import place_name, scope
 from .model import Fact, Rendered, check_figures, format_date, plain, render, render_value
@@ -26,15 +28,18 @@ _YEAR = re.compile(r"\b(20[12]\d)\b")
 
 @dataclass(frozen=True)
 class Weights:
-    """How a record's match score is made; every number is a setting (config.py)."""
+    """How a record's match score is made (a logistic model's log-odds, fitted on the dev split's
+    cases: does the record's sentence hold the case's key fact?). Every number is a setting."""
 
     floor: float             # least score for a record to lead the answer
     second_gap: float        # a second record leads too when within this of the best
     section_bonus: float     # the record's evidence section was retrieved for the question
+    doc_bonus: float         # the record's document was retrieved
     ask_bonus: float         # the record answers the kind of question asked
-    ask_penalty: float       # ... or clearly another kind
+    topic_bonus: float       # the record's topic is the question's
     keyword_bonus: float     # per keyword of the record found in the question (up to 3)
-
+    overlap_weight: float    # times the share of the question's words in the record's sentence
+    similarity_weight: float  # times the cosine of the question and the record
 
 @dataclass(frozen=True)
 class Match:
@@ -55,7 +60,8 @@ class FactBook:
         self.facts = list(facts)
         self.embedder = embedder
         self.cache_dir = cache_dir
-        self._vecs: np.ndarray | None = None
+        self._vecs: dict[str, np.ndarray] | None = None
+        self._lock = threading.Lock()
 
     def _text(self, f: Fact) -> str:
         v = f.latest()
@@ -64,43 +70,74 @@ class FactBook:
             parts.append(render_value(f, v, "es"))
         return " ".join(parts)
 
-    def vectors(self) -> np.ndarray:
-        if self._vecs is not None:
-            return self._vecs
-        texts = [self._text(f) for f in self.facts]
-        key = hashlib.sha256(("\n".join(texts) + self.embedder.name).encode()).hexdigest()[:16]
-        path = self.cache_dir / f"facts-{key}.npy" if self.cache_dir else None
+    def vectors(self, facts: Sequence[Fact]) -> np.ndarray:
+        """Unit vectors of these records; each is embedded once (memory, then the data dir)."""
+        texts = {f.id: self._text(f) for f in facts}
+        keys = {fid: hashlib.sha256((t + self.embedder.name).encode()).hexdigest()[:20]
+                for fid, t in texts.items()}
+        if self._vecs is None:
+            self._vecs = self._load_cache()
+        missing = [fid for fid in texts if keys[fid] not in self._vecs]
+        if missing:
+            vecs = np.asarray(self.embedder.embed([texts[fid] for fid in missing]), dtype=np.float32)
+            vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+            for fid, v in zip(missing, vecs):
+                self._vecs[keys[fid]] = v
+            self._save_cache()
+        if not facts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([self._vecs[keys[f.id]] for f in facts])
+
+    def _cache_path(self) -> Path | None:
+        return self.cache_dir / f"fact-vectors-{self.embedder.name}.npz" if self.cache_dir else None
+
+    def _load_cache(self) -> dict[str, np.ndarray]:
+        path = self._cache_path()
         if path and path.exists():
-            self._vecs = np.load(path)
-        else:
-            vecs = np.asarray(self.embedder.embed(texts), dtype=np.float32) if texts else \
-                np.zeros((0, 1), dtype=np.float32)
-            norms = np.linalg.norm(vecs, axis=1, keepdims=True) if texts else 1.0
-            self._vecs = vecs / np.maximum(norms, 1e-9)
-            if path:
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    np.save(path, self._vecs)
-                except OSError:
-                    pass  # a read-only data dir only costs the embedding at the next start
-        return self._vecs
+            try:
+                with np.load(path) as z:
+                    return {k: z[k] for k in z.files}
+            except (OSError, ValueError):
+                pass  # a damaged cache is rebuilt
+        return {}
+
+    def _save_cache(self) -> None:
+        path = self._cache_path()
+        if not path or self._vecs is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, **self._vecs)
+            tmp.replace(path)
+        except OSError:
+            pass  # a read-only data dir only costs the embedding at the next start
 
     def match(self, question: str, qvec: Sequence[float], *, language: str, place: str | None,
               work: str | None, asks: Sequence[str], today: dt.date, passages: Sequence[Passage],
-              verbatim: Callable[[str, Sequence[str]], bool], w: Weights) -> list[Match]:
-        """Records that answer the question, best first (at most one per record)."""
-        if not self.facts:
+              verbatim: Callable[[str, Sequence[str]], bool], w: Weights,
+              topic: str | None = None, query: str | None = None,
+              visible: Sequence[str] | None = None) -> list[Match]:
+        """Records that answer the question, best first (at most one per record). ``visible``: the
+        documents the reader may see; records quoting none of them are not considered."""
+        shown = set(visible) if visible is not None else None
+        facts = [f for f in self.facts
+                 if shown is None or any(e.doc_id in shown for v in f.values for e in v.evidence)]
+        if not facts:
             return []
         q = np.asarray(qvec, dtype=np.float32)
         q = q / max(float(np.linalg.norm(q)), 1e-9)
-        sims = self.vectors() @ q
+        with self._lock:
+            vecs = self.vectors(facts)
+        sims = vecs @ q
         places = set(scope(place) or ())
         retrieved = {(_base(p.doc_id), p.section.split(" > ")[-1]) for p in passages[:5]}
         retrieved_docs = {_base(p.doc_id) for p in passages[:5]}
         folded = question.lower()
         year = asked_year(question, today)
+        qterms = terms(query or question)
         out: list[Match] = []
-        for f, sim in zip(self.facts, sims):
+        for f, sim in zip(facts, sims):
             if places and f.jurisdiction not in places:
                 continue
             if not f.applies_to(work):
@@ -108,18 +145,13 @@ class FactBook:
             r = render(f, language, today, year)
             if r is None or not verbatim(r.evidence.doc_id, r.evidence.quote):
                 continue
-            score = float(sim)
             ev = (_base(r.evidence.doc_id), r.evidence.section)
-            if ev in retrieved:
-                score += w.section_bonus
-            elif ev[0] in retrieved_docs:
-                score += w.section_bonus / 2
-            if asks:
-                score += w.ask_bonus if set(asks) & set(f.asks) else -w.ask_penalty
             hits = sum(1 for k in f.keywords if k.lower() in folded)
-            score += w.keyword_bonus * min(hits, 3)
-            if place and f.jurisdiction == place:
-                score += w.keyword_bonus  # the exact place asked about
+            overlap = len(qterms & terms(f"{r.sentence} {' '.join(f.keywords)}")) / max(1, len(qterms))
+            score = (w.similarity_weight * float(sim) + w.section_bonus * (ev in retrieved)
+                     + w.doc_bonus * (ev[0] in retrieved_docs) + w.ask_bonus * bool(set(asks) & set(f.asks))
+                     + w.topic_bonus * (topic == f.topic) + w.keyword_bonus * min(hits, 3)
+                     + w.overlap_weight * overlap)
             out.append(Match(r, score))
         out.sort(key=lambda m: -m.score)
         return [m for m in out if m.score >= w.floor]
@@ -207,7 +239,7 @@ def direct_lines(leads: Sequence[Match], language: str, place: str | None, first
     rs = [m.rendered for m in leads]
     places = {r.fact.jurisdiction for r in rs}
     lines: list[str] = []
-    if place is None and len(places) > 1:
+    if place is None and (len(places) > 1 or places - {"US"}):
         lines.append(t["depends"])
         for i, r in enumerate(rs):
             label = "" if r.evidence.language == language else f" {t['english_quote']}"

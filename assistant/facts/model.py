@@ -13,6 +13,7 @@ understanding of the question); this module is pure data + functions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -182,12 +183,24 @@ def parse_fact(d: Mapping[str, Any], source: str = "") -> Fact:
 
 
 def load_facts(facts_dir: Path) -> list[Fact]:
-    """Every record in ``facts_dir/*.yaml`` (a missing directory means no facts)."""
+    """Every record in ``facts_dir/*.yaml`` (a missing directory means no facts). Parsed once per
+    set of file versions: the records are immutable, and every Assistant of a process shares them."""
+    paths = sorted(Path(facts_dir).glob("*.yaml"))
+    key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    return list(_load(key))
+
+
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: 10x faster
+
+
+@functools.lru_cache(maxsize=8)
+def _load(key: tuple[tuple[str, int, int], ...]) -> tuple[Fact, ...]:
     out: list[Fact] = []
     seen: set[str] = set()
-    for path in sorted(Path(facts_dir).glob("*.yaml")):
+    for name, _mtime, _size in key:
+        path = Path(name)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader) or {}
         except yaml.YAMLError as exc:
             raise FactError(f"{path.name}: not valid YAML ({exc})") from None
         for d in data.get("facts") or ():
@@ -196,7 +209,7 @@ def load_facts(facts_dir: Path) -> list[Fact]:
                 raise FactError(f"{path.name}: fact id '{f.id}' is used twice")
             seen.add(f.id)
             out.append(f)
-    return out
+    return tuple(out)
 
 
 def plain(text: str) -> str:

@@ -217,6 +217,8 @@ def _cities() -> dict[str, tuple[int, str]]:
 
 
 _PREP = re.compile(r"(?:\b(?:in|from|near|around|outside|en|de|desde|del|para)\s+(?:the\s+)?)$", re.I)
+# Before a two-letter state code only these count ("para IA" is "for AI", not Iowa).
+_STATE_PREP = re.compile(r"\b(?:in|from|near|around|outside|en)\s+$", re.I)
 
 
 @functools.lru_cache(maxsize=1)
@@ -234,10 +236,10 @@ def _state_codes(text: str) -> Iterable[PlaceHit]:
         if st is None or getattr(st, "abbr", None) != abbr:
             continue
         before = text[max(0, m.start() - 12):m.start()]
-        if abbr in ambiguous and not (_PREP.search(before) or before.rstrip().endswith(",")):
+        if abbr in ambiguous and not (_STATE_PREP.search(before) or before.rstrip().endswith(",")):
             continue
         if text.isupper():  # A QUESTION IN CAPITALS: only codes after a preposition count
-            if not _PREP.search(before):
+            if not _STATE_PREP.search(before):
                 continue
         yield PlaceHit(f"US-{abbr}", m.start(), m.end(), abbr, "named", 2)
 
