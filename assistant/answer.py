@@ -77,13 +77,14 @@ def topic_of(u: Understanding, leads: Sequence[Match], passages: Sequence[Passag
 
 # -- help -------------------------------------------------------------------------------------------
 def referral_lines(refs: Sequence[Referral], language: str) -> list[str]:
+    """"What you can do": each place to get help on one short line (name, phone, link, first step)."""
     if not refs:
         return []
     out = [f"**{t(language, 'next_step')}**"]
     for r in refs:
-        contact = f" {r.phone}." if r.phone else ""
-        how = f" {r.how_to_reach.strip()}" if r.how_to_reach else ""
-        out.append(f"- {r.name}: {r.url}.{contact}{how}".rstrip())
+        first = re.split(r"(?<=[.!?])\s", r.how_to_reach.strip(), maxsplit=1)[0] if r.how_to_reach else ""
+        phone = f" · {r.phone}" if r.phone else ""
+        out.append(f"- **{r.name}**{phone} · {r.url}" + (f" — {first}" if first else ""))
     return ["\n".join(out)]
 
 

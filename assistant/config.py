@@ -84,25 +84,25 @@ class Settings(BaseSettings):
                     "always kept. 1 to 4 good sentences beat 6 with 2 off-topic.")
     facts_dir: Path = Field(Path("corpus/facts"), description="Directory of the fact records (*.yaml).")
     # Fact matching: a logistic model's weights, fitted on the dev split (scripts/calibrate_facts.py).
-    fact_floor: float = Field(3.8, ge=-10.0, le=20.0,
+    fact_floor: float = Field(2.5, ge=-10.0, le=20.0,
                               description="Least match score for a fact record to lead the answer.")
     fact_second_gap: float = Field(0.3, ge=0.0, le=5.0,
                                    description="A second record leads too when this close to the best.")
-    fact_section_bonus: float = Field(1.66, ge=0.0, le=10.0,
+    fact_section_bonus: float = Field(1.25, ge=0.0, le=10.0,
                                       description="Added when the record's section was retrieved.")
-    fact_doc_bonus: float = Field(1.34, ge=0.0, le=10.0,
+    fact_doc_bonus: float = Field(0.72, ge=0.0, le=10.0,
                                   description="Added when the record's document was retrieved.")
-    fact_ask_bonus: float = Field(0.70, ge=0.0, le=10.0,
+    fact_ask_bonus: float = Field(0.47, ge=0.0, le=10.0,
                                   description="Added when the record answers the kind of question asked.")
-    fact_topic_bonus: float = Field(0.76, ge=0.0, le=10.0,
+    fact_topic_bonus: float = Field(0.81, ge=0.0, le=10.0,
                                     description="Added when the record's topic is the question's topic.")
-    fact_keyword_bonus: float = Field(0.53, ge=0.0, le=10.0,
+    fact_keyword_bonus: float = Field(0.61, ge=0.0, le=10.0,
                                       description="Per keyword of the record found in the question (3 max).")
-    fact_overlap_weight: float = Field(1.0, ge=0.0, le=10.0,
+    fact_overlap_weight: float = Field(1.72, ge=0.0, le=10.0,
                                        description="Times the share of the question's words in the record.")
-    fact_similarity_weight: float = Field(0.0, ge=-10.0, le=10.0,
+    fact_similarity_weight: float = Field(0.09, ge=-10.0, le=10.0,
                                           description="Times the cosine of question and record (adds "
-                                                      "nothing on the dev split next to the rest).")
+                                                      "little on the dev split next to the rest).")
     fraud_min: float = Field(0.67, ge=0.0, le=1.0,
                              description="Least probability of the 'fraud' intent to refuse a question.")
     intent_min: float = Field(0.55, ge=0.0, le=1.0,

@@ -18,7 +18,7 @@ from .catalog import Catalog
 from .config import Settings, load_settings
 from .embeddings import Embedder, build_embedder
 from .errors import BadQuestion
-from .facts import load_facts
+from .facts import load_facts, plain
 from .facts.match import FactBook, Match, Weights, lead, verbatim_in
 from .llm import ChatModel, build_chat_model
 from .prompts import text as t
@@ -204,7 +204,7 @@ class Assistant:
             row = visible.get(doc_id)
             if row is None:
                 return False
-            return verbatim_in(self._text(doc_id, row["version"]), pieces)
+            return verbatim_in(self._text(doc_id, row["version"]), pieces, normalised=True)
 
         matches = self.factbook.match(q, qvec, language=u.language, place=u.place, work=u.work,
                                       asks=u.asks, today=self.clock(), passages=passages,
@@ -214,9 +214,10 @@ class Assistant:
 
     # -- helpers ----------------------------------------------------------------------------
     def _text(self, doc_id: str, version: str) -> str:
+        """A document version's text as a reader sees it (facts.plain), cached: versions never change."""
         key = (doc_id, version)
         if key not in self._texts:
-            self._texts[key] = self.catalog.get_text(doc_id, version) or ""
+            self._texts[key] = plain(self.catalog.get_text(doc_id, version) or "")
         return self._texts[key]
 
     def places(self) -> list[str]:
@@ -267,16 +268,21 @@ class Assistant:
                       language=u.language)
 
     def referrals_for(self, where: str | None, topic: str | None = None, language: str = "en",
-                      limit: int = 3, fallback: bool = True) -> list[Referral]:
-        """Help for a place (and the places above it) and topic. With no place, US help only when
-        ``fallback``; never another country's agencies."""
+                      limit: int = 2, fallback: bool = True) -> list[Referral]:
+        """Help for a place (and the places above it) and topic: agencies that handle the topic
+        first, then legal aid. With no place, US help only when ``fallback``; never another
+        country's agencies."""
         places = scope(where) or (["US"] if fallback else [])
         refs = [r for r in self.catalog.referrals() if set(r.jurisdictions) & set(places)]
+        if topic:
+            on_topic = [r for r in refs if topic in r.issues]
+            refs = on_topic + [r for r in refs if r.kind == "legal_aid" and r not in on_topic]
+        else:
+            refs = [r for r in refs if r.kind == "legal_aid"] or refs
 
         def key(r: Referral) -> tuple:
             depth = max(len(scope(j) or ()) for j in r.jurisdictions if j in places)
-            return (topic not in r.issues if topic else False, -depth,
-                    language not in r.languages, r.kind != "legal_aid", r.id)
+            return (bool(topic) and topic not in r.issues, -depth, language not in r.languages, r.id)
 
         refs.sort(key=key)
         return refs[:limit]

@@ -61,6 +61,7 @@ class FactBook:
         self.embedder = embedder
         self.cache_dir = cache_dir
         self._vecs: dict[str, np.ndarray] | None = None
+        self._statics: dict[str, tuple[str, str, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
     def _text(self, f: Fact) -> str:
@@ -70,11 +71,20 @@ class FactBook:
             parts.append(render_value(f, v, "es"))
         return " ".join(parts)
 
+    def _static(self, f: Fact) -> tuple[str, str, frozenset[str]]:
+        """(text to embed, its cache key, words of its sentences and keywords), once per record."""
+        got = self._statics.get(f.id)
+        if got is None:
+            text = self._text(f)
+            key = hashlib.sha256((text + self.embedder.name).encode()).hexdigest()[:20]
+            got = (text, key, frozenset(terms(text)))
+            self._statics[f.id] = got
+        return got
+
     def vectors(self, facts: Sequence[Fact]) -> np.ndarray:
         """Unit vectors of these records; each is embedded once (memory, then the data dir)."""
-        texts = {f.id: self._text(f) for f in facts}
-        keys = {fid: hashlib.sha256((t + self.embedder.name).encode()).hexdigest()[:20]
-                for fid, t in texts.items()}
+        texts = {f.id: self._static(f)[0] for f in facts}
+        keys = {f.id: self._static(f)[1] for f in facts}
         if self._vecs is None:
             self._vecs = self._load_cache()
         missing = [fid for fid in texts if keys[fid] not in self._vecs]
@@ -131,9 +141,9 @@ class FactBook:
             vecs = self.vectors(facts)
         sims = vecs @ q
         places = set(scope(place) or ())
-        retrieved = {(_base(p.doc_id), p.section.split(" > ")[-1]) for p in passages[:5]}
-        retrieved_docs = {_base(p.doc_id) for p in passages[:5]}
-        folded = question.lower()
+        retrieved = {(_base(p.doc_id), p.section.split(" > ")[-1]) for p in passages}
+        retrieved_docs = {_base(p.doc_id) for p in passages}
+        folded = _loose(question)
         year = asked_year(question, today)
         qterms = terms(query or question)
         out: list[Match] = []
@@ -143,18 +153,24 @@ class FactBook:
             if not f.applies_to(work):
                 continue
             r = render(f, language, today, year)
-            if r is None or not verbatim(r.evidence.doc_id, r.evidence.quote):
+            if r is None:
                 continue
             ev = (_base(r.evidence.doc_id), r.evidence.section)
-            hits = sum(1 for k in f.keywords if k.lower() in folded)
-            overlap = len(qterms & terms(f"{r.sentence} {' '.join(f.keywords)}")) / max(1, len(qterms))
+            hits = sum(1 for k in f.keywords if _loose(k) in folded)
+            overlap = len(qterms & self._static(f)[2]) / max(1, len(qterms))
             score = (w.similarity_weight * float(sim) + w.section_bonus * (ev in retrieved)
                      + w.doc_bonus * (ev[0] in retrieved_docs) + w.ask_bonus * bool(set(asks) & set(f.asks))
                      + w.topic_bonus * (topic == f.topic) + w.keyword_bonus * min(hits, 3)
                      + w.overlap_weight * overlap)
-            out.append(Match(r, score))
+            if score >= w.floor and verbatim(r.evidence.doc_id, r.evidence.quote):
+                out.append(Match(r, score))
         out.sort(key=lambda m: -m.score)
-        return [m for m in out if m.score >= w.floor]
+        return out
+
+
+def _loose(text: str) -> str:
+    """Lower case, hyphens as spaces: "self employment tax" finds "self-employment tax"."""
+    return " " + re.sub(r"[\s\-–]+", " ", text.lower()) + " "
 
 
 def _base(doc_id: str) -> str:
@@ -162,18 +178,22 @@ def _base(doc_id: str) -> str:
 
 
 def lead(matches: Sequence[Match], w: Weights, place: str | None) -> list[Match]:
-    """The one or two records the answer opens with; for a question with no place whose records are
-    for several places, one per place ("it depends on where you work")."""
+    """The one or two records the answer opens with. For a question with no place whose best
+    records are for particular places, one record per place, the federal (or EU-wide) one first
+    ("it depends on where you work")."""
     if not matches:
         return []
     best = matches[0]
-    if place is None:
+    if place is None and best.rendered.fact.jurisdiction != "US":
         by_place: dict[str, Match] = {}
         for m in matches:
-            if m.score >= best.score - w.second_gap * 2:
-                by_place.setdefault(m.rendered.fact.jurisdiction, m)
-        if len(by_place) > 1 and "US" not in by_place:
-            return list(by_place.values())[:4]
+            j = m.rendered.fact.jurisdiction
+            # A federal or EU-wide record applies wherever the worker is: keep the best one.
+            if m.score >= best.score - w.second_gap * 2 or (j in ("US", "EU") and j not in by_place):
+                by_place.setdefault(j, m)
+        ordered = sorted(by_place.values(), key=lambda m: (m.rendered.fact.jurisdiction not in ("US", "EU"),
+                                                          -m.score))
+        return ordered[:4]
     out = [best]
     for m in matches[1:]:
         same_rule = m.rendered.fact.topic == best.rendered.fact.topic and \
@@ -263,6 +283,8 @@ def figure_check(rs: Sequence[Rendered]) -> list[str]:
     return bad
 
 
-def verbatim_in(text: str, pieces: Sequence[str]) -> bool:
-    body = plain(text)
+def verbatim_in(text: str, pieces: Sequence[str], normalised: bool = False) -> bool:
+    """Every piece is in the text (both compared as a reader sees them; ``normalised``: the text
+    already went through facts.plain)."""
+    body = text if normalised else plain(text)
     return bool(text) and all(plain(piece) in body for piece in pieces)
