@@ -82,7 +82,9 @@ class Settings(BaseSettings):
         0.30, ge=-1.0, le=3.0,
         description="Least score (cosine + word overlap) for a sentence to be quoted; the best one is "
                     "always kept. 1 to 4 good sentences beat 6 with 2 off-topic.")
-    facts_dir: Path = Field(Path("corpus/facts"), description="Directory of the fact records (*.yaml).")
+    facts_dir: Path = Field(Path(__file__).resolve().parents[1] / "corpus" / "facts",
+                            description="Directory of the fact records (*.yaml); the shipped ones by "
+                                        "default, wherever the command is run from.")
     # Fact matching: a logistic model's weights, fitted on the dev split (scripts/calibrate_facts.py).
     fact_floor: float = Field(2.5, ge=-10.0, le=20.0,
                               description="Least match score for a fact record to lead the answer.")

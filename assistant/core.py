@@ -258,7 +258,8 @@ class Assistant:
         where = u.place
         name = place_name(where, u.language) if where else ""
         place = (f" for {name}" if u.language == "en" else f" para {name}") if where else ""
-        refs = self.referrals_for(where, u.topic, u.language)
+        # Nothing answered the question, so its topic is a guess: the place's own help first.
+        refs = self.referrals_for(where, None, u.language)
         lines = [t(u.language, "refusal", where=place)]
         if nearest:
             lines.append(t(u.language, "refusal_nearest"))
@@ -274,15 +275,20 @@ class Assistant:
         country's agencies."""
         places = scope(where) or (["US"] if fallback else [])
         refs = [r for r in self.catalog.referrals() if set(r.jurisdictions) & set(places)]
-        if topic:
-            on_topic = [r for r in refs if topic in r.issues]
-            refs = on_topic + [r for r in refs if r.kind == "legal_aid" and r not in on_topic]
-        else:
-            refs = [r for r in refs if r.kind == "legal_aid"] or refs
+        def depth(r: Referral) -> int:
+            return max(len(scope(j) or ()) for j in r.jurisdictions if j in places)
+
+        def general(r: Referral) -> bool:  # help with any work dispute, not one program
+            return (r.kind == "legal_aid" and "disputes" in r.issues) or \
+                r.kind in ("worker_center", "driver_association")
+
+        # Help for the topic first, then general legal aid and worker groups. Help for another
+        # topic (tax clinics for a deactivation, a health marketplace) is not help.
+        refs = [r for r in refs if (topic and topic in r.issues) or general(r)
+                or (not topic and r.kind != "legal_aid" and depth(r) > 1)]
 
         def key(r: Referral) -> tuple:
-            depth = max(len(scope(j) or ()) for j in r.jurisdictions if j in places)
-            return (bool(topic) and topic not in r.issues, -depth, language not in r.languages, r.id)
+            return (not (topic and topic in r.issues), -depth(r), language not in r.languages, r.id)
 
         refs.sort(key=key)
         return refs[:limit]

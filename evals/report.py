@@ -7,9 +7,12 @@ from typing import Any
 
 from . import metrics as M
 
-MAIN = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@10", "citation_validity", "citation_precision",
-        "citation_recall", "must_include", "correct_refusal", "false_refusal", "language_match",
-        "latency_p50_ms", "latency_p95_ms")
+MAIN = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@10", "citation_validity", "citation_verbatim",
+        "citation_precision", "citation_recall", "must_include", "answer_first", "off_topic",
+        "wrong_place", "figure_check", "correct_refusal", "false_refusal", "language_match",
+        "quote_language", "latency_p50_ms", "latency_p95_ms")
+UNDERSTANDING = ("place_accuracy", "us_place_for_non_us", "work_accuracy", "topic_accuracy",
+                 "intent_accuracy", "fraud_recall", "fraud_false_positive")
 REPORTS = Path(__file__).resolve().parent / "reports"
 
 
@@ -84,14 +87,37 @@ def markdown(report: dict[str, Any]) -> str:
     for k in MAIN:
         v = p.get(k)
         out.append(f"| {k} | {_f(v, k)} | {_f(b.get(k), k)} | {_bar(v) if 'latency' not in k else ''} |")
+    splits = report.get("splits") or {}
+    if len(splits) > 1:
+        from .thresholds import TARGETS
+
+        names = list(splits)
+        out += ["", "## Dev and test side by side", "",
+                "The dev split is what knobs are tuned on; the test split is held out.", "",
+                "| metric | " + " | ".join(names) + " | target (test) |", "|---|" + "---|" * (len(names) + 1)]
+        for k in MAIN:
+            out.append(f"| {k} | " + " | ".join(_f(splits[n].get(k), k) for n in names)
+                       + f" | {_f(TARGETS.get(k), k) if k in TARGETS else ''} |")
+    und = report.get("understanding")
+    if und:
+        out += ["", f"## Understanding (held-out labelled questions: {und['cases']})", "",
+                "| metric | value |", "|---|---|"]
+        out += [f"| {k} | {_f(und.get(k))} |" for k in UNDERSTANDING]
+        for label, table_ in (und.get("confusion") or {}).items():
+            classes = sorted({c for row in table_.values() for c in row} | set(table_))
+            out += ["", f"### Confusion: {label} (rows: label, columns: predicted)", "",
+                    "| | " + " | ".join(classes) + " |", "|---|" + "---|" * len(classes)]
+            for want in classes:
+                row = table_.get(want, {})
+                out.append(f"| **{want}** | " + " | ".join(str(row.get(c, "")) for c in classes) + " |")
     if report.get("judge"):
         out += ["", f"Judge ({report['judge'].get('model')}): faithfulness "
                     f"{_f(report['judge'].get('faithfulness'))} over {report['judge'].get('sentences')} sentences."]
-    out += ["", "## By tag (hit@5 and must_include)", "", "| tag | cases | hit@5 | | must_include |",
-            "|---|---|---|---|---|"]
+    out += ["", "## By tag (hit@5, must_include, answer-first, off-topic)", "",
+            "| tag | cases | hit@5 | | must_include | answer_first | off_topic |", "|---|---|---|---|---|---|---|"]
     for tag, s in report["breakdowns"]["tag"].items():
         out.append(f"| {tag} | {s['cases']} | {_f(s.get('hit@5'))} | {_bar(s.get('hit@5'), 10)} | "
-                   f"{_f(s.get('must_include'))} |")
+                   f"{_f(s.get('must_include'))} | {_f(s.get('answer_first'))} | {_f(s.get('off_topic'))} |")
     for group in ("jurisdiction", "language"):
         out += ["", f"## By {group}", "", f"| {group} | cases | hit@5 | mrr | must_include | correct refusal |"
                 f" false refusal |", "|---|---|---|---|---|---|---|"]

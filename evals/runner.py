@@ -214,7 +214,7 @@ def breakdowns(results: Sequence[Result]) -> dict[str, dict[str, dict[str, Any]]
 def gate(summary: dict[str, Any], split: str = "dev") -> list[str]:
     """Threshold failures (empty = pass). Floors per split are named in evals/thresholds.py."""
     fails = []
-    for name, (op, limit) in T.FLOORS[split].items():
+    for name, (op, limit) in T.FLOORS.get(split, {}).items():
         v = summary.get(name)
         if v is None:
             continue
@@ -233,7 +233,7 @@ def case_rows(results: Sequence[Result]) -> list[dict[str, Any]]:
 
 
 def evaluate(a: Assistant, cases: Sequence[Case], *, baseline: bool = True,
-             judge: Any = None) -> dict[str, Any]:
+             judge: Any = None, understanding: bool = True) -> dict[str, Any]:
     results = run_product(a, cases)
     report: dict[str, Any] = {
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -253,8 +253,22 @@ def evaluate(a: Assistant, cases: Sequence[Case], *, baseline: bool = True,
         from .judge import judge_results
 
         report["judge"] = judge_results(judge, results, a)
+    if understanding:
+        from .understanding import load_test, predict
+        from .understanding import score as understanding_score
+
+        rows = load_test()
+        model = a.intent_model()
+        if rows and model is not None:
+            places = a.places()
+            report["understanding"] = understanding_score(
+                rows, predict(rows, a.embedder, model, a.settings.work_min, places),
+                a.settings.fraud_min, places)
     report["gate_failures"] = [f"{sp}: {f}" for sp, summary in report["splits"].items()
                                for f in gate(summary, sp)]
+    if report.get("understanding"):
+        report["gate_failures"] += [f"understanding: {f}" for f in gate(report["understanding"],
+                                                                         "understanding")]
     return report
 
 

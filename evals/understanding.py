@@ -41,10 +41,11 @@ def effective(code: str | None, places: Sequence[str]) -> str | None:
     if not code:
         return None
     levels = scope(canonical(code)) or []
-    have = [lv for lv in levels if lv in set(places)]
+    if levels == ["EU"]:
+        return "EU"
+    have = [lv for lv in levels if lv in set(places) and lv != "EU"]
     country = [lv for lv in levels if lv != "EU"][0]
-    deepest = have[-1] if have else country
-    return deepest if levels.index(deepest) >= levels.index(country) else country
+    return have[-1] if have else country
 
 
 def score(rows: Sequence[dict], preds: Sequence[dict], fraud_min: float = 0.6,

@@ -5,7 +5,7 @@ import json
 
 import streamlit as st
 
-from evals.report import MAIN, latest_report, trend
+from evals.report import MAIN, UNDERSTANDING, latest_report, trend
 
 st.title("Answer quality")
 st.caption("Scores from `gigrights eval` over evals/datasets on the starter corpus, next to a naive "
@@ -18,13 +18,23 @@ else:
     p, b = report["product"], report.get("baseline") or {}
     st.subheader(f"Latest report: {path.parent.name}")
     st.text(f"mode {report['mode']} · embedder {report['embedder']} · {p['cases']} cases")
-    rows = [{"metric": k, "product": p.get(k), "baseline": b.get(k)} for k in MAIN]
+    splits = report.get("splits") or {"all": p}
+    rows = [{"metric": k, **{f"product ({n})": s.get(k) for n, s in splits.items()},
+             "baseline": b.get(k)} for k in MAIN]
     st.dataframe(rows, hide_index=True)
+    st.caption("dev: the cases knobs are tuned on; test: held out, never tuned on.")
+    und = report.get("understanding")
+    if und:
+        st.subheader("Understanding (held-out labelled questions)")
+        st.dataframe([{"metric": k, "value": und.get(k)} for k in UNDERSTANDING], hide_index=True)
     if report.get("gate_failures"):
         st.error("Below the CI thresholds: " + "; ".join(report["gate_failures"]))
     tags = report["breakdowns"]["tag"]
-    st.subheader("hit@5 by topic tag")
-    st.bar_chart({t: s["hit@5"] for t, s in tags.items() if s.get("hit@5") is not None})
+    st.subheader("must_include and answer-first by topic tag")
+    st.bar_chart([{"tag": t, "must_include": s.get("must_include") or 0.0,
+                   "answer_first": s.get("answer_first") or 0.0}
+                  for t, s in tags.items() if s.get("must_include") is not None], x="tag",
+                 y=["must_include", "answer_first"], stack=False)
     history = trend()
     if len(history) > 1:
         st.subheader("Trend over reports")

@@ -1,0 +1,159 @@
+"""Facts: the corpus records hold (verbatim quotes, figures in quotes, every figure covered), values
+by date, staleness, the figure check, and direct answers from the facts in the pipeline."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from assistant.core import Assistant
+from assistant.facts import check_evidence, check_figures, load_facts, numbers, parse_fact, render
+from assistant.facts.match import as_of_line
+from conftest import ROOT, settings_for
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from check_facts import corpus_docs, uncovered  # noqa: E402
+
+
+def test_every_corpus_record_quotes_its_section_verbatim_with_all_its_figures():
+    facts = load_facts(ROOT / "corpus" / "facts")
+    assert len(facts) >= 300
+    docs = {k: v[1] for k, v in corpus_docs().items()}
+    assert check_evidence(facts, docs) == []
+
+
+def test_every_money_and_deadline_figure_in_the_english_corpus_has_a_record():
+    facts = load_facts(ROOT / "corpus" / "facts")
+    assert uncovered(facts, corpus_docs()) == []
+
+
+def test_every_record_has_dates_and_both_languages():
+    for f in load_facts(ROOT / "corpus" / "facts"):
+        assert f.last_verified and f.values and {"en", "es"} <= set(f.text), f.id
+        assert all(v.effective_from for v in f.values), f.id
+
+
+DOC = textwrap.dedent("""\
+    # Seattle pay
+
+    ## Seattle rates
+
+    | Rate | 2024 | 2025 |
+    |---|---|---|
+    | Per offer (minimum) | $5.00 | $5.20 |
+    """)
+
+
+def _fact(**over):
+    d = {"id": "sea", "kind": "pay_floor", "jurisdiction": "US-WA-Seattle", "worker_types": ["delivery"],
+         "topic": "minimum_pay", "asks": ["how_much"], "last_verified": "2026-11-26",
+         "next_change": "2026-01-01", "published_at": "https://example.org/ols",
+         "published_by": {"en": "the OLS"}, "next_change_rule": {"en": "every January 1"},
+         "text": {"en": "In Seattle in {year}, an app must pay at least {per_offer} per offer.",
+                  "es": "En Seattle en {year}, la app debe pagar al menos {per_offer} por oferta."},
+         "values": [{"effective_from": "2024-01-13", "effective_to": "2024-12-31",
+                     "figures": {"per_offer": "$5.00"},
+                     "evidence": [{"doc_id": "d", "section": "Seattle rates",
+                                   "quote": ["| Rate | 2024 | 2025 |", "| Per offer (minimum) | $5.00 | $5.20 |"]}]},
+                    {"effective_from": "2025-01-01", "effective_to": "2025-12-31",
+                     "figures": {"per_offer": "$5.20"},
+                     "evidence": [{"doc_id": "d", "section": "Seattle rates",
+                                   "quote": ["| Rate | 2024 | 2025 |", "| Per offer (minimum) | $5.00 | $5.20 |"]}]}]}
+    d.update(over)
+    return parse_fact(d, "test.yaml")
+
+
+def test_checks_fail_on_a_changed_quote_and_on_a_figure_missing_from_its_quote():
+    good = _fact()
+    assert check_evidence([good], {"d": DOC}) == []
+    changed = {"d": DOC.replace("$5.20", "$5.40")}
+    assert any("not verbatim" in p for p in check_evidence([good], changed))
+    wrong = _fact(values=[{**v, "figures": {"per_offer": "$5.25"}} for v in [
+        {"effective_from": "2025-01-01", "evidence": [{"doc_id": "d", "section": "Seattle rates",
+                                                       "quote": "| Per offer (minimum) | $5.00 | $5.20 |"}]}]])
+    problems = check_evidence([wrong], {"d": DOC})
+    assert any("not in its quote" in p for p in problems)
+
+
+def test_values_by_date_and_staleness():
+    f = _fact()
+    r2024 = render(f, "en", dt.date(2026, 12, 1), year=2024)
+    assert r2024.sentence == "In Seattle in 2024, an app must pay at least $5.00 per offer."
+    assert r2024.historical and not r2024.stale
+    today = render(f, "en", dt.date(2026, 12, 1))
+    assert today.value.figures["per_offer"] == "$5.20" and today.stale  # 2026 rates never recorded
+    line = as_of_line(today, "en", dt.date(2026, 12, 1))
+    assert "expected to change on January 1, 2026" in line and "https://example.org/ols" in line
+    then = render(f, "es", dt.date(2025, 6, 1))
+    assert then.sentence.startswith("En Seattle en 2025") and not then.stale
+    assert render(f, "en", dt.date(2023, 1, 1)) is None  # nothing in force yet
+
+
+def test_figure_check_compares_numbers_not_spelling():
+    assert numbers("$20,000 and 200 payments, 15.3%") == numbers("20000 200 15.30")
+    assert check_figures("at least $5.20 per offer", "| Per offer | $5.00 | $5.20 |") == []
+    assert check_figures("at least $5.25 per offer", "| Per offer | $5.00 | $5.20 |") == ["5.25"]
+
+
+@pytest.fixture
+def facts_dir(tmp_path):
+    d = tmp_path / "facts"
+    d.mkdir()
+    (d / "test.yaml").write_text(textwrap.dedent("""\
+        facts:
+        - id: seattle-deactivation-notice
+          kind: deadline
+          jurisdiction: US-WA-Seattle
+          worker_types: [all]
+          topic: deactivation
+          asks: [when, can_they]
+          keywords: [notice, deactivat, warning]
+          text:
+            en: "In Seattle, an app must tell you in writing why, at least {days} days before it deactivates you."
+            es: "En Seattle, la app debe decirle por escrito por qué, al menos {days} días antes de desactivarle."
+          last_verified: 2026-11-01
+          values:
+          - effective_from: 2025-01-01
+            figures: {days: "14"}
+            evidence:
+            - doc_id: seattle-deact
+              section: Notice before deactivation in Seattle
+              quote: "The notice must come at least 14 days before the deactivation, except in cases of serious misconduct."
+        - id: seattle-deactivation-changed
+          kind: deadline
+          jurisdiction: US-WA-Seattle
+          worker_types: [all]
+          topic: deactivation
+          asks: [when]
+          keywords: [notice, deactivat, warning, days]
+          text: {en: "In Seattle, the notice must come {days} days before.", es: "En Seattle, {days} días antes."}
+          last_verified: 2026-11-01
+          values:
+          - effective_from: 2025-01-01
+            figures: {days: "30"}
+            evidence:
+            - doc_id: seattle-deact
+              section: Notice before deactivation in Seattle
+              quote: "The notice must come at least 30 days before the deactivation."
+        """), encoding="utf-8")
+    return d
+
+
+def test_answer_opens_with_the_fact_cited_and_dated(shared_assistant, facts_dir):
+    s = settings_for(shared_assistant.settings.data_dir, facts_dir=facts_dir)
+    a = Assistant(s, shared_assistant.embedder, shared_assistant.store, shared_assistant.catalog,
+                  clock=lambda: dt.date(2026, 12, 1))
+    ans = a.ask("how much warning does a seattle app have to give before deactivating me?")
+    first = ans.text.splitlines()[0]
+    assert first == ("In Seattle, an app must tell you in writing why, at least 14 days before it "
+                     "deactivates you. [1]")
+    assert ans.facts == ("seattle-deactivation-notice",)
+    c = ans.citations[0]
+    assert c.doc_id == "seattle-deact" and "at least 14 days before" in c.quote
+    assert c.effective_date == "2025-01-01" and c.last_verified == "2026-11-01"
+    assert "As of December 1, 2026" in ans.text and ans.extra["figure_check"] == []
+    # The record whose quote is not in the indexed document (the text changed) is never used.
+    assert "30 days" not in ans.text
