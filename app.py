@@ -91,7 +91,12 @@ def chat() -> None:
             # Signed-in Library users can test questions against drafts; the public never sees them.
             stream = assistant.stream(question, jurisdiction, history,
                                       include_drafts=bool(signed_in()))
-            st.write_stream(stream)
+            # While it streams the text is unchecked: show it as plain text, never as Markdown, so
+            # no image or link in it is fetched. The verified answer is rendered after the rerun.
+            box, got = st.empty(), []
+            for piece in stream:
+                got.append(piece)
+                box.text("".join(got))
         except BadQuestion as exc:
             st.warning(str(exc))
             return

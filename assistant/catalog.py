@@ -196,10 +196,12 @@ class Catalog:
         if include_drafts:
             return {k: v for k, v in self.current(collection, include_drafts=True).items()
                     if v["review_status"] != "taken_down"}
+        # A document retired from the manifest (--prune) has no current version: nobody sees it.
         rows = self._exec(
             "SELECT * FROM documents WHERE collection=? AND status='indexed' AND review_status='approved' "
             "AND doc_id NOT IN (SELECT doc_id FROM documents WHERE review_status='taken_down') "
-            "ORDER BY created_at", (collection,))
+            "AND doc_id IN (SELECT doc_id FROM documents WHERE collection=? AND current=1) "
+            "ORDER BY created_at", (collection, collection))
         return {r["doc_id"]: _row(r) for r in rows}  # later rows win: newest approved version
 
     def current(self, collection: str, include_drafts: bool = False) -> dict[str, dict[str, Any]]:

@@ -33,13 +33,39 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+_REF_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:[ \t]*\S+.*$", re.M)   # [r]: https://...
+_REF_IMAGE = re.compile(r"!\[[^\]]*\](?:\[[^\]]*\])?")                 # ![a][r], ![a]
+_REF_LINK = re.compile(r"(?<!!)\[([^\]]*[^\]\d\s,][^\]]*)\]\[[^\]]*\]")   # [text][r], not [1][2]
+_BARE_URL = re.compile(r"(?<![(<\w/:.])(?:https?://|www\.)[^\s<>()\[\]]+", re.I)
+
+
 def sanitize(text: str, allowed_urls: Sequence[str] = ()) -> tuple[str, list[str]]:
-    """Drop images, HTML tags and links to hosts that are not one of the cited sources."""
+    """Make generated text safe to render: no image of any syntax (inline, reference, HTML, made
+    of entities), no link or bare URL except the cited sources' own, no HTML tags."""
+    import html
+
     warnings: list[str] = []
     allowed = {u.rstrip("/") for u in allowed_urls if u}
-    if _IMAGE.search(text):
+    text = html.unescape(html.unescape(text))  # "&#33;[](x)" must not become "![](x)" later
+
+    def _auto(m: re.Match[str]) -> str:
+        if m.group(1).rstrip("/") in allowed:
+            return m.group(1)
+        warnings.append("A link that is not one of the cited sources was removed.")
+        return ""
+
+    text = _AUTOLINK.sub(_auto, text)
+    if _TAG.search(text):
+        text = _TAG.sub("", text)
+        warnings.append("HTML in the generated answer was removed.")
+    if _REF_DEF.search(text):
+        text = _REF_DEF.sub("", text)
+        warnings.append("A link definition in the generated answer was removed.")
+    if _IMAGE.search(text) or _REF_IMAGE.search(text):
         text = _IMAGE.sub("", text)
+        text = _REF_IMAGE.sub("", text)
         warnings.append("An image in the generated answer was removed.")
+    text = _REF_LINK.sub(lambda m: m.group(1), text)
 
     def _link(m: re.Match[str]) -> str:
         if m.group(2).rstrip("/") in allowed:
@@ -48,9 +74,16 @@ def sanitize(text: str, allowed_urls: Sequence[str] = ()) -> tuple[str, list[str
         return m.group(1)
 
     text = _LINK.sub(_link, text)
-    text = _AUTOLINK.sub(lambda m: m.group(1) if m.group(1).rstrip("/") in allowed else "", text)
-    text = _TAG.sub("", text)
-    return text, sorted(set(warnings))
+
+    def _bare(m: re.Match[str]) -> str:
+        url = m.group(0).rstrip(".,;:")
+        if url.rstrip("/") in allowed:
+            return m.group(0)
+        warnings.append("A link that is not one of the cited sources was removed.")
+        return "[link removed]" + m.group(0)[len(url):]
+
+    text = _BARE_URL.sub(_bare, text)
+    return text.replace("![", "!\\["), sorted(set(warnings))
 
 
 def _norm(s: str) -> str:

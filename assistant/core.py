@@ -22,7 +22,7 @@ from .facts import load_facts, plain
 from .facts.match import FactBook, Match, Weights, lead, verbatim_in
 from .llm import ChatModel, build_chat_model
 from .prompts import text as t
-from .redact import redact
+from .redact import redact, redact_history
 from .retrieval import Retriever
 from .store import VectorStore
 from .types import Answer, Passage, Referral
@@ -77,6 +77,19 @@ class Assistant:
         self.store.close()
         self.catalog.close()
 
+    def warm(self) -> None:
+        """Do the one-off work of the first question now: the classifier, the places tables and
+        the vectors of the fact records the catalog can show (cached in the data dir)."""
+        from .understanding.places import find_places
+
+        self.intent_model()
+        find_places("warm up")
+        visible = set(self.catalog.visible(self.store.name))
+        facts = [f for f in self.factbook.facts
+                 if any(e.doc_id in visible for v in f.values for e in v.evidence)]
+        with self.factbook._lock:
+            self.factbook.vectors(facts)
+
     # -- public API -------------------------------------------------------------------------
     def ask(self, question: str, jurisdiction: str | None = None, history: History = (),
             include_drafts: bool = False) -> Answer:
@@ -99,6 +112,9 @@ class Assistant:
         started = time.perf_counter()
         q = self.clean(question)
         q, had_pii = redact(q)
+        # The earlier turns reach search and the LLM too: they are redacted at the same boundary.
+        history, history_pii = redact_history(history)
+        had_pii = had_pii or history_pii
         query = retrieval_query(q, history)
         qvec = self.retriever.embed_query(query)
         u = self.understand(q, history, jurisdiction, qvec)

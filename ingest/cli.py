@@ -214,6 +214,7 @@ def _ingest(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
 
             report.outcomes.extend(fetch_official(manifest, ing).outcomes)
         bar.close()
+        a.warm()  # embed the fact records now, so the first question does not wait for it
     finally:
         a.close()
     if args.json:

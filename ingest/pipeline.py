@@ -68,8 +68,11 @@ class Ingestor:
         self.catalog = catalog
 
     def _version(self, data: bytes, meta: DocMeta) -> str:
+        """Content + the metadata that changes what is indexed. ``last_verified`` is left out: the
+        same file checked again on another day is the same version, not an update."""
         h = hashlib.sha256(data)
-        h.update(json.dumps(asdict(meta), sort_keys=True).encode())
+        fields = {k: v for k, v in asdict(meta).items() if k != "last_verified"}
+        h.update(json.dumps(fields, sort_keys=True).encode())
         h.update(f"{self.s.chunk_size}/{self.s.chunk_overlap}/{self.s.chunk_max_tokens}/"
                  f"{self.embedder.name}/splitter-2".encode())
         return h.hexdigest()[:16]

@@ -43,10 +43,31 @@ def test_sanitize_removes_images_html_and_foreign_links():
                               '[ok](https://example.org/a) [bad](http://evil.example) <https://evil.example>',
                               ["https://example.org/a"])
     assert "evil" not in text and "onerror" not in text and "[ok](https://example.org/a)" in text
-    assert len(warnings) == 2
+    assert len(warnings) == 3  # image, HTML, foreign links
 
 
 def test_markdown_escaping_round_trips():
     raw = "See [this](http://x) and **bold** <b>#1</b> 100% $5"
     esc = escape_markdown(raw)
     assert "[this](" not in esc and unescape_markdown(esc) == raw
+
+
+@pytest.mark.parametrize("text", [
+    "See ![chart](https://evil.example/leak?q=secret) here.",
+    "See ![chart][r] here.\n\n[r]: https://evil.example/leak.png",
+    "See &#33;[chart](https://evil.example/leak) here.",
+    "See &lt;img src=https://evil.example/leak&gt; here.",
+    "Go to https://evil.example/leak?q=secret now.",
+    "Go to www.evil.example/leak now.",
+    "Go to <https://evil.example/leak> now.",
+    "Go to [the page][r].\n\n[r]: https://evil.example/leak",
+])
+def test_sanitize_leaves_no_fetchable_or_foreign_url(text):
+    """Regression: reference-style images, bare URLs and entities survived the final check."""
+    out, warnings = sanitize(text, ["https://www.seattle.gov/laborstandards"])
+    assert "evil.example" not in out and warnings
+
+
+def test_sanitize_keeps_the_cited_sources_links():
+    text = "Ask [OLS](https://www.seattle.gov/laborstandards) or https://www.seattle.gov/laborstandards."
+    assert sanitize(text, ["https://www.seattle.gov/laborstandards"]) == (text, [])

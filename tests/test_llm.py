@@ -166,6 +166,19 @@ def test_pii_never_reaches_the_llm(stub, shared_assistant):
     assert "123-45-6789" not in sent and "A123456789" not in sent and "[SSN]" in sent
 
 
+def test_pii_in_earlier_turns_never_reaches_the_llm(stub, shared_assistant):
+    """Regression: follow-ups sent the previous question unredacted through the history."""
+    stub.default = ("stream", "Notice is required [1].")
+    s, model, _ = _model(stub)
+    history = [("user", "my ssn is 123-45-6789, call me at +34 612 34 56 78 or jo@example.com"),
+               ("assistant", "I removed personal numbers.")]
+    ans = _assistant(shared_assistant, s, model).ask("and can they deactivate me without notice?",
+                                                     "US-WA-Seattle", history)
+    sent = str(stub.requests[-1]["body"])
+    assert "123-45-6789" not in sent and "612 34 56 78" not in sent and "jo@example.com" not in sent
+    assert any("privacy" in w for w in ans.warnings)
+
+
 def test_closing_the_stream_closes_the_connection(stub, shared_assistant):
     stub.default = ("stream", " ".join(["word"] * 200) + " [1]")
     stub.token_delay = 0.01

@@ -153,3 +153,41 @@ def test_lock_is_exclusive_within_a_process_too(index_copy):
             build_assistant(settings_for(index_copy))
     finally:
         a.close()
+
+
+def test_same_file_checked_on_another_day_is_unchanged(tmp_path, fresh):
+    """Regression: the version hash included last_verified, which `ingest FILE` sets to today."""
+    a, ing = fresh
+    p = _doc(tmp_path, "# Guide\n\n## Colorado receipts\n\nColorado drivers get a receipt for every trip.\n")
+    assert ing.ingest_path(p, _meta(last_verified="2026-11-30")).status == "added"
+    assert ing.ingest_path(p, _meta(last_verified="2026-12-01")).status == "unchanged"
+
+
+def test_prune_unpublishes_a_document_removed_from_the_manifest(tmp_path, corpus, embedder):
+    """Regression: --prune set current=0, but the public query ignored it and kept citing the doc."""
+    import yaml
+
+    from ingest.manifest import load_manifest as load
+
+    s = settings_for(tmp_path / "d")
+    a = build_assistant(s, embedder=embedder)
+    try:
+        ing = Ingestor(s, embedder, a.store, a.catalog)
+        ing.ingest_manifest(load(corpus))
+        q = "Does a Seattle app have to tell me in writing why I was deactivated?"
+        assert "seattle-deact" in {c.doc_id for c in a.ask(q, "US-WA-Seattle").citations}
+        raw = yaml.safe_load(corpus.read_text())
+        smaller = tmp_path / "c2"
+        smaller.mkdir()
+        kept = [d for d in raw["documents"] if d["doc_id"] != "seattle-deact"]
+        for d in kept:
+            src = corpus.parent / d["path"]
+            (smaller / d["path"]).parent.mkdir(parents=True, exist_ok=True)
+            (smaller / d["path"]).write_bytes(src.read_bytes())
+        (smaller / "manifest.yaml").write_text(yaml.safe_dump({"documents": kept}))
+        ing.ingest_manifest(load(smaller / "manifest.yaml"), prune=True)
+        assert "seattle-deact" not in a.catalog.visible(a.store.name)
+        assert "seattle-deact" not in {c.doc_id for c in a.ask(q, "US-WA-Seattle").citations}
+        assert "seattle-deact" not in {p.doc_id for p in a.retriever.search(q, "US-WA-Seattle", k=10)}
+    finally:
+        a.close()

@@ -146,3 +146,21 @@ def test_redaction(text, kept, gone):
     out, changed = redact(text)
     assert changed and kept in out and gone not in out
     assert redact("I earn $22.13 an hour since 2024") == ("I earn $22.13 an hour since 2024", False)
+
+
+@pytest.mark.parametrize("text,label", [
+    ("mi SSN es 123 45 6789", "[SSN]"),
+    ("llámame al +34 612 34 56 78", "[PHONE]"),
+    ("mi móvil es 612345678, soy de Madrid", "[PHONE]"),
+    ("ring me on 07700 900123", "[PHONE]"),
+    ("my card 4111-1111-1111-1111 got charged", "[CARD]"),
+])
+def test_redaction_in_more_formats_and_languages(text, label):
+    out, changed = redact(text)
+    assert changed and label in out and not any(ch.isdigit() for ch in out.replace("[", ""))
+
+
+def test_redaction_leaves_figures_and_ids_that_are_not_personal():
+    for text in ("NYC apps with 10,000 or more trips a day", "order 1234567890123 was late",
+                 "1099-K over $20,000 and 200 payments"):
+        assert redact(text) == (text, False)

@@ -1,6 +1,7 @@
 """Shared UI state: the one assistant per process, and who is signed in to the Library."""
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -8,11 +9,17 @@ import streamlit as st
 
 from assistant.config import load_settings
 from assistant.core import Assistant, build_assistant
+from assistant.errors import AssistantError
 
 
 @st.cache_resource(show_spinner="Loading the knowledge base…")
 def get_assistant() -> Assistant:
-    return build_assistant(load_settings())
+    a = build_assistant(load_settings())
+    try:
+        a.warm()  # the classifier and the fact vectors load under the spinner, not on question one
+    except AssistantError as exc:  # an empty or unreachable index is reported when a question comes
+        logging.getLogger(__name__).warning("warm-up skipped: %s", exc)
+    return a
 
 
 def allow_question(per_minute: int, now: float | None = None) -> bool:

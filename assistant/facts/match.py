@@ -216,7 +216,7 @@ def citation(n: int, r: Rendered, row: Mapping[str, object] | None) -> Citation:
 
 _AS_OF = {
     "en": {"as_of": "As of {today}. In force since {since}; last checked {checked}.",
-           "historical": "This is the figure for {year}, not today's.",
+           "historical": "This is the figure for {year}, not necessarily today's.",
            "stale": "This figure was expected to change on {when} ({rule}), and I could not confirm the "
                     "new one: check {who} at {url}.",
            "stale_norule": "This figure may have changed on {when}: check {who} at {url}.",
@@ -224,7 +224,7 @@ _AS_OF = {
            "choose": "Tell me where you work (or pick it in the sidebar) for the rule that applies to you.",
            "english_quote": "(quoted in English)"},
     "es": {"as_of": "Al {today}. Vigente desde el {since}; última verificación: {checked}.",
-           "historical": "Esta es la cifra de {year}, no la de hoy.",
+           "historical": "Esta es la cifra de {year}, no necesariamente la de hoy.",
            "stale": "Se esperaba que esta cifra cambiara el {when} ({rule}) y no pude confirmar la nueva: "
                     "consulte a {who} en {url}.",
            "stale_norule": "Esta cifra pudo haber cambiado el {when}: consulte a {who} en {url}.",

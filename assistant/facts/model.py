@@ -322,7 +322,9 @@ def render(f: Fact, language: str, today: dt.date, year: int | None = None) -> R
     if v is None:
         return None
     current = f.value_on(today)
-    stale = (not historical and f.next_change is not None and today >= f.next_change and
+    # Stale: the expected change date has passed and no value from it on is recorded (for a past
+    # year, this says today's figure may differ from the newest one we have).
+    stale = (f.next_change is not None and today >= f.next_change and
              (current is None or current.effective_from < f.next_change))
     ev = v.evidence_for(language)
     return Rendered(f, v, render_value(f, v, language), ev, stale, historical)
