@@ -42,6 +42,9 @@ CREATE INDEX IF NOT EXISTS documents_current ON documents(collection, current, s
 CREATE TABLE IF NOT EXISTS referrals (
     id TEXT PRIMARY KEY, data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS takedowns (
+    doc_id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT, ts REAL NOT NULL
+);
 """
 
 META_FIELDS = [f for f in DocMeta.__dataclass_fields__]
@@ -114,6 +117,37 @@ class Catalog:
             rows = self._exec("UPDATE documents SET review_status=?, updated_at=? WHERE doc_id=? "
                               "RETURNING doc_id", (status, time.time(), doc_id))
         return len(rows)
+
+    def take_down(self, doc_id: str, actor: str, reason: str = "") -> None:
+        """Hide every version from everyone, keeping each version's review state for a restore."""
+        self._exec("INSERT OR REPLACE INTO takedowns (doc_id, actor, reason, ts) VALUES (?, ?, ?, ?)",
+                   (doc_id, actor, reason, time.time()))
+
+    def restore(self, doc_id: str) -> bool:
+        return bool(self._exec("DELETE FROM takedowns WHERE doc_id=? RETURNING doc_id", (doc_id,)))
+
+    def taken_down(self) -> set[str]:
+        # Catalogs written before the takedowns table marked every version 'taken_down' instead.
+        legacy = {r[0] for r in self._exec(
+            "SELECT doc_id FROM documents GROUP BY doc_id "
+            "HAVING SUM(review_status='taken_down') = COUNT(*)")}
+        return legacy | {r[0] for r in self._exec("SELECT doc_id FROM takedowns")}
+
+    def reject(self, doc_id: str, version: str, collection: str) -> str | None:
+        """Reject one draft version: it stops being current and the newest approved version (if
+        any) becomes current again. Returns that version. Other versions are not touched."""
+        with self._lock:
+            self._exec("UPDATE documents SET review_status='rejected', current=0, updated_at=? "
+                       "WHERE doc_id=? AND version=? AND collection=?",
+                       (time.time(), doc_id, version, collection))
+            prev = self._exec("SELECT version FROM documents WHERE doc_id=? AND collection=? AND "
+                              "status='indexed' AND review_status='approved' ORDER BY created_at DESC "
+                              "LIMIT 1", (doc_id, collection))
+            if not prev:
+                return None
+            self._exec("UPDATE documents SET current=1, updated_at=? WHERE doc_id=? AND version=? "
+                       "AND collection=?", (time.time(), doc_id, prev[0][0], collection))
+            return str(prev[0][0])
 
     def set_flags(self, doc_id: str, version: str, flags: list[str], display_name: str = "") -> None:
         self._exec("UPDATE documents SET flags=?, display_name=? WHERE doc_id=? AND version=?",
@@ -193,13 +227,15 @@ class Catalog:
         sees the newest *approved* indexed version, so a draft update never hides or replaces the
         approved text until a reviewer approves it. Taken-down documents are visible to no one.
         """
+        down = self.taken_down()
         if include_drafts:
             return {k: v for k, v in self.current(collection, include_drafts=True).items()
-                    if v["review_status"] != "taken_down"}
+                    if v["review_status"] not in ("taken_down", "rejected") and k not in down}
         # A document retired from the manifest (--prune) has no current version: nobody sees it.
+        # A taken-down document is hidden until it is restored or a new version is approved.
         rows = self._exec(
             "SELECT * FROM documents WHERE collection=? AND status='indexed' AND review_status='approved' "
-            "AND doc_id NOT IN (SELECT doc_id FROM documents WHERE review_status='taken_down') "
+            "AND doc_id NOT IN (SELECT doc_id FROM takedowns) "
             "AND doc_id IN (SELECT doc_id FROM documents WHERE collection=? AND current=1) "
             "ORDER BY created_at", (collection, collection))
         return {r["doc_id"]: _row(r) for r in rows}  # later rows win: newest approved version

@@ -72,8 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     d_add.add_argument("--publisher", default="")
     d_add.add_argument("--effective-date", default="")
     d_add.add_argument("--approve", action="store_true", help="approve at once (reviewers)")
-    for name, text in (("approve", "approve the current version"), ("remove", "delete a document and "
-                       "its chunks (or --takedown to hide it)"), ("history", "versions and audit log")):
+    for name, text in (("approve", "approve the current version (republishes a taken-down document)"),
+                       ("reject", "reject the pending draft only; the approved version stays published"),
+                       ("restore", "publish a taken-down document again"),
+                       ("remove", "delete a document and its chunks (or --takedown to hide every version)"),
+                       ("history", "versions and audit log")):
         d = dsub.add_parser(name, help=text)
         d.add_argument("doc_id")
         if name == "remove":
@@ -327,6 +330,13 @@ def _docs_manage(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
         try:
             if args.docs_cmd == "approve":
                 print(f"approved {args.doc_id} version {lib.approve(args.doc_id)}")
+            elif args.docs_cmd == "reject":
+                back = lib.reject(args.doc_id, "rejected from the command line")
+                print(f"rejected the draft of {args.doc_id}; "
+                      + (f"version {back} stays published" if back else "no approved version is published"))
+            elif args.docs_cmd == "restore":
+                print(f"restored {args.doc_id}" if lib.restore(args.doc_id) else
+                      f"{args.doc_id} was not taken down")
             elif args.docs_cmd == "remove":
                 if args.takedown:
                     lib.takedown(args.doc_id, args.reason)
@@ -352,7 +362,7 @@ def _docs_manage(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
                         print(f"FAILED {o.doc_id}: {o.reason}")
                 print(", ".join(f"{k} {sum(o.status == k for o in outs)}"
                                 for k in ("added", "updated", "unchanged", "failed")))
-        except KeyError as exc:
+        except (KeyError, ValueError) as exc:
             print(f"error: {exc.args[0]}", file=sys.stderr)
             return 2
     finally:

@@ -164,15 +164,34 @@ class Library:
 
     # -- review ----------------------------------------------------------------------------------
     def approve(self, doc_id: str) -> str:
+        """Approve the current version. A taken-down document is published again this way."""
         row = self._row(doc_id)
         self.catalog.set_review_status(doc_id, "approved", row["version"])
+        if self.catalog.restore(doc_id):
+            self.catalog.audit(self.actor, "republish", doc_id, row["version"])
         self.catalog.audit(self.actor, "approve", doc_id, row["version"])
         return row["version"]
 
+    def reject(self, doc_id: str, reason: str = "") -> str | None:
+        """Reject the pending draft only; the approved version the public sees stays published."""
+        row = self._row(doc_id)
+        if row["review_status"] != "draft":
+            raise ValueError(f"{doc_id} has no draft waiting for review.")
+        back_to = self.catalog.reject(doc_id, row["version"], self.col)
+        self.catalog.audit(self.actor, "reject", doc_id, row["version"], reason)
+        return back_to
+
     def takedown(self, doc_id: str, reason: str = "") -> None:
+        """Hide every version of the document from everyone (restore() undoes it)."""
         self._row(doc_id)
-        self.catalog.set_review_status(doc_id, "taken_down")
+        self.catalog.take_down(doc_id, self.actor, reason)
         self.catalog.audit(self.actor, "takedown", doc_id, detail=reason)
+
+    def restore(self, doc_id: str) -> bool:
+        ok = self.catalog.restore(doc_id)
+        if ok:
+            self.catalog.audit(self.actor, "restore", doc_id)
+        return ok
 
     def delete(self, doc_id: str) -> int:
         rows = [r for r in self.catalog.documents(self.col) if r["doc_id"] == doc_id]
@@ -189,7 +208,7 @@ class Library:
         embedder). Documents indexed under another embedder are picked up too."""
         latest: dict[str, dict[str, Any]] = {}
         for r in self.catalog.documents():  # all collections, oldest first
-            if r["status"] == "indexed" and r["review_status"] != "taken_down" and (
+            if r["status"] == "indexed" and r["review_status"] not in ("taken_down", "rejected") and (
                     doc_id is None or r["doc_id"] == doc_id):
                 latest[r["doc_id"]] = r
         outs = []
@@ -233,7 +252,7 @@ class Library:
     def documents(self, *, jurisdiction: str | None = None, doc_type: str | None = None,
                   review_status: str | None = None, search: str = "") -> list[dict[str, Any]]:
         rows = list(self.catalog.current(self.col, include_drafts=True).values())
-        taken = {r["doc_id"] for r in self.catalog.documents(self.col) if r["review_status"] == "taken_down"}
+        taken = self.catalog.taken_down()
         q = search.lower().strip()
         out = []
         for r in rows:

@@ -69,6 +69,47 @@ def test_draft_review_versions_takedown_delete(lib, tmp_path):
     assert all(e["actor"] == "alice" for e in lib.catalog.audit_log(doc_id=doc_id))
 
 
+def test_rejecting_a_draft_keeps_the_approved_version_published(lib, tmp_path):
+    """Regression: "Take down" on a pending draft took down every version, approved one included."""
+    v1 = _pdf(tmp_path, "Denver courier pay notice. Each week the courier app must show the total "
+                        "pay, the tips and the miles driven on a weekly pay notice.")
+    doc_id = lib.add_upload(v1, "notice.pdf", FORM).doc_id
+    approved = lib.approve(doc_id)
+    v2 = _pdf(tmp_path, "Denver courier pay notice. Each week the courier app must show nothing at all "
+                        "on the weekly pay notice, says this bad draft.", name="bad.pdf")
+    lib.new_version(doc_id, v2, "bad.pdf")
+    assert lib.reject(doc_id, "wrong text") == approved
+    for drafts in (False, True):
+        ids, ans = _cited(lib, drafts)
+        assert doc_id in ids
+        assert "nothing at all" not in next(c.quote for c in ans.citations if c.doc_id == doc_id)
+    assert [h["review_status"] for h in lib.history(doc_id)] == ["approved", "rejected"]
+    with pytest.raises(ValueError):
+        lib.reject(doc_id)  # nothing is waiting for review now
+
+
+def test_takedown_can_be_restored_and_a_new_approved_version_republishes(lib, tmp_path):
+    """Regression: a taken-down document could never be published again."""
+    v1 = _pdf(tmp_path, "Denver courier pay notice. Each week the courier app must show the total "
+                        "pay, the tips and the miles driven on a weekly pay notice.")
+    doc_id = lib.add_upload(v1, "notice.pdf", FORM).doc_id
+    lib.approve(doc_id)
+    lib.takedown(doc_id, "publisher asked")
+    assert doc_id not in _cited(lib)[0]
+    assert lib.restore(doc_id) and doc_id in _cited(lib)[0]
+    lib.takedown(doc_id, "again")
+    v2 = _pdf(tmp_path, "Denver courier pay notice. Each week the courier app must show the total "
+                        "pay, the tips, the miles driven and the hours worked on a weekly pay notice.")
+    lib.new_version(doc_id, v2, "notice-2.pdf")
+    assert doc_id not in _cited(lib)[0]                      # a draft does not republish it
+    lib.approve(doc_id)
+    ids, ans = _cited(lib)
+    assert doc_id in ids and "hours worked" in next(c.quote for c in ans.citations if c.doc_id == doc_id)
+    actions = [e["action"] for e in lib.catalog.audit_log(doc_id=doc_id)][::-1]
+    assert actions == ["add", "approve", "takedown", "restore", "takedown", "new_version", "republish",
+                       "approve"]
+
+
 def test_edit_metadata_makes_a_new_draft_version(lib, tmp_path):
     out = lib.add_upload(_pdf(tmp_path, "Denver couriers get a weekly pay notice listing tips."),
                          "n.pdf", FORM, status="approved")

@@ -141,8 +141,9 @@ def review_tab(lib: Library, reviewer: bool) -> None:
             if c1.button("Approve", key=f"approve-{r['doc_id']}", disabled=not reviewer):
                 lib.approve(r["doc_id"])
                 st.rerun()
-            if c2.button("Take down", key=f"down-{r['doc_id']}", disabled=not reviewer):
-                lib.takedown(r["doc_id"], "rejected in review")
+            if c2.button("Reject this draft", key=f"reject-{r['doc_id']}", disabled=not reviewer,
+                         help="Only this draft version; the approved version stays published."):
+                lib.reject(r["doc_id"], "rejected in review")
                 st.rerun()
     if not reviewer:
         st.caption("Only reviewers can approve or take down documents.")
@@ -188,9 +189,16 @@ def documents_tab(lib: Library, reviewer: bool) -> None:
     if c1.button("Re-index", key="reindex-one"):
         for o in lib.reindex(doc_id):
             show_outcome(o)
-    if c2.button("Take down", key="takedown-one", disabled=not reviewer):
-        lib.takedown(doc_id, "taken down from the Documents tab")
-        st.rerun()
+    if current.get("review_status") == "taken_down":
+        if c2.button("Restore", key="restore-one", disabled=not reviewer):
+            lib.restore(doc_id)
+            st.rerun()
+    else:
+        sure = c2.checkbox("Yes, take down every version", key="confirm-takedown", disabled=not reviewer)
+        if c2.button("Take down", key="takedown-one", disabled=not (reviewer and sure),
+                     help="Hides every version, including the approved one, until restored."):
+            lib.takedown(doc_id, "taken down from the Documents tab")
+            st.rerun()
     confirm = c3.checkbox("Yes, delete it", key="confirm-delete", disabled=not reviewer)
     if c3.button("Delete", key="delete-one", disabled=not (reviewer and confirm)):
         lib.delete(doc_id)
