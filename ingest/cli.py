@@ -180,6 +180,9 @@ def _ingest(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     try:
         ing = Ingestor(settings, a.embedder, a.store, a.catalog)
         report = Report()
+        if not args.rebuild and (Path(settings.data_dir) / "rebuild.json").exists():
+            print("warning: a rebuild of the index did not finish; run `gigrights ingest --rebuild` "
+                  "to finish it (it resumes where it stopped).", file=sys.stderr)
         if args.rebuild:
             import getpass
             import time as _time
@@ -193,6 +196,10 @@ def _ingest(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
                 print(f"FAILED {o.doc_id}: {o.reason}")
             print(f"rebuilt {len(outs) - len(failed)} document versions in "
                   f"{_time.perf_counter() - t0:.1f} s")
+            if failed:
+                print("The rebuild did not finish: fix the files listed above and run it again "
+                      "(it resumes; no document was deleted).", file=sys.stderr)
+                return 1
         bar = tqdm(total=len(args.paths) + (len(manifest.documents) if manifest and not args.paths else 0),
                    unit="doc", desc="indexing", disable=args.quiet or args.json, file=sys.stderr)
         if args.paths:

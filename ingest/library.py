@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 import secrets
 import unicodedata
@@ -21,7 +22,7 @@ from assistant.understanding.places import canonical, valid_jurisdiction
 
 from .fetch import FetchError, download
 from .manifest import EXTRA_TOPICS, LANGUAGES, TOPICS
-from .pipeline import Ingestor, Outcome, slugify
+from .pipeline import Ingestor, Outcome, resolve_source, slugify
 
 ALLOWED_EXT = (".pdf", ".html", ".htm", ".md", ".txt", ".docx")
 _BIDI_CONTROL = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -221,7 +222,40 @@ class Library:
 
     def rebuild(self) -> list[Outcome]:
         """Recreate this embedder's index from the stored files, keeping each document's review
-        state: the newest approved version and, if newer, the current draft. For a damaged index."""
+        state: the newest approved version and, if newer, the current draft. For a damaged index.
+
+        Nothing is dropped until every file has been found and read; a failure before that changes
+        nothing. The plan is written to ``data/rebuild.json`` first, so a rebuild killed half way is
+        finished by running it again (it resumes from the plan), and catalog rows are replaced one by
+        one, never deleted."""
+        journal = Path(self.assistant.settings.data_dir) / "rebuild.json"
+        plan = self._load_plan(journal) or self._plan()
+        outs: list[Outcome] = []
+        blobs: list[tuple[dict[str, Any], Path, bytes]] = []
+        for r in plan:
+            path = resolve_source(r.get("source_path") or "", self.assistant.settings)
+            try:
+                blobs.append((r, path, path.read_bytes()))
+            except OSError as exc:
+                outs.append(Outcome(r["doc_id"], "failed", f"Cannot read the stored file "
+                                    f"{r.get('source_path')!r}: {exc.strerror or exc}. Nothing was changed."))
+        if outs:
+            return outs  # nothing dropped, nothing deleted
+        tmp = journal.with_suffix(".tmp")
+        tmp.write_text(json.dumps(plan, default=str), encoding="utf-8")
+        tmp.replace(journal)
+        self.assistant.store.drop()
+        ing = self._ingestor()
+        for r, path, data in blobs:
+            outs.append(ing.ingest_bytes(data, r.get("display_name") or path.name, row_to_meta(r), path,
+                                         force=True))
+        if not any(o.status == "failed" for o in outs):
+            journal.unlink(missing_ok=True)
+        self.catalog.audit(self.actor, "rebuild", detail=", ".join(
+            f"{k} {sum(o.status == k for o in outs)}" for k in ("added", "updated", "failed")))
+        return outs
+
+    def _plan(self) -> list[dict[str, Any]]:
         keep: list[dict[str, Any]] = []
         current = self.catalog.current(self.col, include_drafts=True)
         public = self.catalog.visible(self.col)
@@ -229,14 +263,14 @@ class Library:
             if doc_id in public and public[doc_id]["version"] != row["version"]:
                 keep.append(public[doc_id])
             keep.append(row)
-        self.assistant.store.drop()
-        self.catalog.forget_collection(self.col)
-        outs = []
-        for r in keep:
-            outs.append(self._ingestor().ingest_path(Path(r["source_path"] or ""), row_to_meta(r)))
-        self.catalog.audit(self.actor, "rebuild", detail=", ".join(
-            f"{k} {sum(o.status == k for o in outs)}" for k in ("added", "updated", "failed")))
-        return outs
+        return [{**r, "topics": list(r["topics"]), "flags": list(r.get("flags") or [])} for r in keep]
+
+    @staticmethod
+    def _load_plan(journal: Path) -> list[dict[str, Any]] | None:
+        try:
+            return json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
 
     # -- reading ---------------------------------------------------------------------------------
     def _row(self, doc_id: str) -> dict[str, Any]:

@@ -59,6 +59,21 @@ def slugify(name: str) -> str:
     return (s or "document")[:60]
 
 
+def resolve_source(stored: str, settings: Settings) -> Path:
+    """A stored source path as a file on this machine. Catalogs written before paths were stored
+    absolute hold paths relative to where `gigrights ingest` ran (usually the project root): try
+    the working directory, the project root, the corpus and the data directory."""
+    p = Path(stored)
+    if p.is_absolute() or not stored:
+        return p
+    root = Path(__file__).resolve().parents[1]
+    for base in (Path.cwd(), root, Path(settings.corpus_dir).resolve().parent,
+                 Path(settings.corpus_dir).resolve(), Path(settings.data_dir).resolve()):
+        if (base / p).is_file():
+            return base / p
+    return root / p
+
+
 class Ingestor:
     def __init__(self, settings: Settings, embedder: Embedder, store: VectorStore,
                  catalog: Catalog) -> None:
@@ -77,12 +92,15 @@ class Ingestor:
                  f"{self.embedder.name}/splitter-2".encode())
         return h.hexdigest()[:16]
 
-    def ingest_bytes(self, data: bytes, display_name: str, meta: DocMeta, source_path: Path) -> Outcome:
+    def ingest_bytes(self, data: bytes, display_name: str, meta: DocMeta, source_path: Path,
+                     force: bool = False) -> Outcome:
+        """``force``: index it even if this version is already current (a rebuild of the index)."""
         col = self.store.name
         version = self._version(data, meta)
         cur = self.catalog.current(col, include_drafts=True).get(meta.doc_id)
-        if cur and cur["version"] == version:
+        if cur and cur["version"] == version and not force:
             return Outcome(meta.doc_id, "unchanged", chunks=cur["chunk_count"])
+        source_path = Path(source_path).resolve()  # stored absolute: it resolves from any directory
         if len(data) > self.s.ingest_max_mb * 1_000_000:
             return Outcome(meta.doc_id, "failed", f"The file is {len(data) / 1e6:.1f} MB; the limit is "
                            f"{self.s.ingest_max_mb:g} MB. Split it or upload a smaller file.")

@@ -10,6 +10,7 @@ from assistant.auth import SignIn, hash_password, parse_accounts, verify_passwor
 from assistant.core import build_assistant
 from assistant.errors import ConfigError
 from conftest import make_pdf, settings_for
+from assistant.core import Assistant
 from ingest.library import FormError, Library, display_name, validate_form
 
 FORM = {"title": "Denver courier pay notice", "doc_type": "agency_guidance", "jurisdiction": "US-CO",
@@ -250,3 +251,71 @@ def test_add_by_url_from_a_local_server(lib):
             lib.add_url(f"{base}/missing", FORM)
     finally:
         srv.shutdown()
+
+
+class FailingEmbedder:
+    """The real embedder until ``fail_after`` calls, then the failure a dying process would cause."""
+
+    def __init__(self, real, fail_after: int) -> None:
+        self.real, self.fail_after, self.calls = real, fail_after, 0
+        self.name, self.max_tokens = real.name, real.max_tokens
+
+    def embed(self, texts, *, query=False):
+        self.calls += 1
+        if not query and self.calls > self.fail_after:
+            from assistant.errors import ProviderError
+
+            raise ProviderError("embedder died")
+        return self.real.embed(texts, query=query)
+
+    def count_tokens(self, text):
+        return self.real.count_tokens(text)
+
+
+def _two_library_docs(lib, tmp_path):
+    a = lib.add_upload(_pdf(tmp_path, "Denver courier pay notice. Each week the courier app must show "
+                                      "the total pay, the tips and the miles driven."), "a.pdf", FORM)
+    lib.approve(a.doc_id)
+    b = lib.add_upload(_pdf(tmp_path, "Boulder courier rules draft. Apps must show the miles.", "b.pdf"),
+                       "b.pdf", {**FORM, "title": "Boulder courier draft"})
+    return a.doc_id, b.doc_id
+
+
+def test_rebuild_that_dies_half_way_loses_no_document_and_resumes(lib, tmp_path, embedder):
+    """Regression: --rebuild deleted the catalog rows before re-reading the files, so a rebuild
+    killed half way lost Library documents for good."""
+    approved, draft = _two_library_docs(lib, tmp_path)
+    before = {r["doc_id"]: r["review_status"] for r in lib.documents()}
+    a = lib.assistant
+    dying = Assistant(a.settings, FailingEmbedder(embedder, fail_after=3), a.store, a.catalog)
+    outs = Library(dying, actor="alice").rebuild()
+    assert any(o.status == "failed" for o in outs)
+    assert (a.settings.data_dir / "rebuild.json").exists()
+    # Every document is still in the catalog with its review state (waiting to be re-indexed).
+    assert {r["doc_id"]: r["review_status"] for r in a.catalog.documents(lib.col)} == before
+    outs = lib.rebuild()  # run again: it resumes from the plan
+    assert outs and not any(o.status == "failed" for o in outs)
+    assert not (a.settings.data_dir / "rebuild.json").exists()
+    assert {r["doc_id"]: r["review_status"] for r in lib.documents()} == before
+    assert approved in _cited(lib)[0] and draft not in _cited(lib)[0]
+
+
+def test_rebuild_from_another_directory_and_with_a_missing_file_deletes_nothing(lib, tmp_path,
+                                                                                monkeypatch):
+    """Regression: run from another directory, relative source paths did not resolve, every file
+    failed, exit 0, and the approved Library document was deleted."""
+    approved, _draft = _two_library_docs(lib, tmp_path)
+    chunks = lib.assistant.store.count()
+    rows = lib.catalog.documents(lib.col)
+    monkeypatch.chdir(tmp_path)
+    missing = next(r for r in rows if r["doc_id"] == approved)
+    lib.catalog._exec("UPDATE documents SET source_path=? WHERE doc_id=?", ("gone/a.pdf", approved))
+    outs = lib.rebuild()
+    assert [o.doc_id for o in outs if o.status == "failed"] == [approved]
+    assert "Nothing was changed" in outs[0].reason
+    assert lib.assistant.store.count() == chunks  # nothing dropped
+    assert len(lib.catalog.documents(lib.col)) == len(rows)
+    lib.catalog._exec("UPDATE documents SET source_path=? WHERE doc_id=?",
+                      (missing["source_path"], approved))
+    assert not any(o.status == "failed" for o in lib.rebuild())
+    assert approved in _cited(lib)[0]
