@@ -91,7 +91,7 @@ def referral_lines(refs: Sequence[Referral], language: str) -> list[str]:
 # -- extractive -------------------------------------------------------------------------------------
 def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence[Passage],
                u: Understanding, warnings: list[str], leads: Sequence[Match],
-               refs: Sequence[Referral]) -> Answer:
+               refs: Sequence[Referral], step: Match | None = None) -> Answer:
     s = a.settings
     today = a.clock()
     blocks: list[str] = []
@@ -116,8 +116,17 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     if ex.lines:
         blocks.append(f"**{t(u.language, 'from_sources')}**\n" + ex.text)
     cites.extend(ex.citations)
-    blocks.extend(referral_lines(refs, u.language))
-    bad = figure_check([m.rendered for m in leads])
+    help_lines = referral_lines(refs, u.language)
+    if step is not None:
+        n = len(cites) + 1
+        r = step.rendered
+        row = (visible or a.catalog.visible(a.store.name)).get(r.evidence.doc_id)
+        cites.append(citation(n, r, row))
+        first = f"**{t(u.language, 'next_step')}**"
+        rest = help_lines[0].split("\n", 1)[1] if help_lines else ""
+        help_lines = [f"{first}\n- {r.sentence} [{n}]" + (f"\n{rest}" if rest else "")]
+    blocks.extend(help_lines)
+    bad = figure_check([m.rendered for m in leads] + ([step.rendered] if step else []))
     return Answer(text="\n\n".join(blocks), mode="extractive", citations=tuple(cites),
                   warnings=tuple(dict.fromkeys(warnings)), referrals=tuple(refs),
                   passages=tuple(passages), jurisdiction=u.place, language=u.language,

@@ -19,7 +19,7 @@ from .config import Settings, load_settings
 from .embeddings import Embedder, build_embedder
 from .errors import BadQuestion
 from .facts import load_facts, plain
-from .facts.match import FactBook, Match, Weights, lead, verbatim_in
+from .facts.match import FactBook, Match, Weights, lead, next_step, verbatim_in
 from .llm import ChatModel, build_chat_model
 from .prompts import text as t
 from .redact import redact, redact_history
@@ -128,7 +128,7 @@ class Assistant:
                                        include_drafts=drafts, qvec=qvec)
         passages = self._select(ranked[:self.settings.top_k])
         support = passages[0].score if passages else 0.0
-        leads = self.facts(q, qvec, u, passages, drafts, query)
+        leads, step = self.facts(q, qvec, u, passages, drafts, query)
         trace = {"ranked_doc_ids": [p.doc_id for p in ranked], "query": query, "where": u.place,
                  "understanding": {"place": u.place, "how": u.place_how, "work": u.work,
                                    "intent": u.intent, "topic": u.topic,
@@ -145,7 +145,7 @@ class Assistant:
         if self.chat_model is not None:
             ans = yield from A.generative(self, q, qvec, passages, u, history, warnings, leads, refs)
         else:
-            ans = A.extractive(self, q, qvec, passages, u, warnings, leads, refs)
+            ans = A.extractive(self, q, qvec, passages, u, warnings, leads, refs, step)
             yield from A.pieces(ans.text)
         out.answer = replace(ans, support=support, latency_ms=_ms(started),
                              extra={**ans.extra, **trace})
@@ -211,9 +211,10 @@ class Assistant:
         return None
 
     def facts(self, q: str, qvec: Sequence[float], u: Understanding, passages: Sequence[Passage],
-              drafts: bool, query: str | None = None) -> list[Match]:
+              drafts: bool, query: str | None = None) -> tuple[list[Match], Match | None]:
+        """The records the answer opens with, and one that says what to do next."""
         if u.intent in ("platform_policy",):
-            return []
+            return [], None
         visible = self.catalog.visible(self.store.name, include_drafts=drafts)
 
         def verbatim(doc_id: str, pieces: Sequence[str]) -> bool:
@@ -226,7 +227,9 @@ class Assistant:
                                       asks=u.asks, today=self.clock(), passages=passages,
                                       verbatim=verbatim, w=self.weights, topic=u.topic, query=query,
                                       visible=list(visible))
-        return lead(matches, self.weights, u.place)
+        leads = lead(matches, self.weights, u.place)
+        step = next_step(matches, leads, u.topic) if u.place or leads else None
+        return leads, step
 
     # -- helpers ----------------------------------------------------------------------------
     def _text(self, doc_id: str, version: str) -> str:

@@ -273,3 +273,15 @@ def test_openai_embeddings_option_end_to_end(stub, tmp_path, corpus):
         assert emb[-1]["auth"] == "Bearer sk-emb"
     finally:
         a.close()
+
+
+def test_generated_figures_are_checked_against_the_cited_source(stub, shared_assistant):
+    """The same figure check as the facts: a number the cited source does not hold is flagged."""
+    stub.default = ("stream", "The notice must come at least 30 days before the deactivation [1].")
+    s, model, _ = _model(stub)
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert ans.mode == "generative" and ans.extra["figure_check"]
+    assert any("not found in the sources" in w for w in ans.warnings)
+    stub.default = ("stream", "The notice must come at least 14 days before the deactivation [1].")
+    ans = _assistant(shared_assistant, s, model).ask(*Q)
+    assert ans.extra["figure_check"] == [] and not any("not found in the sources" in w for w in ans.warnings)

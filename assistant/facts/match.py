@@ -204,6 +204,23 @@ def lead(matches: Sequence[Match], w: Weights, place: str | None) -> list[Match]
     return out
 
 
+def next_step(matches: Sequence[Match], leads: Sequence[Match], topic: str | None) -> Match | None:
+    """The record that says what to do next (a deadline, whom to contact, a step) for the same
+    topic and place as the answer, when it is not already the answer."""
+    if not leads and not topic:
+        return None
+    used = {m.rendered.fact.id for m in leads}
+    want_topic = leads[0].rendered.fact.topic if leads else topic
+    places = set(scope(leads[0].rendered.fact.jurisdiction) or ()) if leads else None
+    for m in matches:
+        f = m.rendered.fact
+        if f.id in used or f.topic != want_topic or (places is not None and f.jurisdiction not in places):
+            continue
+        if f.kind in ("deadline", "agency") or set(f.asks) & {"what_to_do", "whom_to_contact"}:
+            return m
+    return None
+
+
 def citation(n: int, r: Rendered, row: Mapping[str, object] | None) -> Citation:
     row = row or {}
     return Citation(n=n, doc_id=r.evidence.doc_id, title=str(row.get("title") or r.evidence.doc_id),
