@@ -70,9 +70,22 @@ class FraudHead:
 
     def prob(self, text: str, vec: np.ndarray) -> float:
         pe = 1 / (1 + np.exp(-(float(self.emb_coef @ vec) + self.emb_intercept)))
-        x = _tfidf(text, self.vocab, self.idf)
+        x = self._vectorizer().transform([text]).toarray()[0].astype(np.float32)
         pw = 1 / (1 + np.exp(-(float(x @ self.word_coef) + self.word_intercept)))
         return float((pe + pw) / 2)
+
+
+    def _vectorizer(self):
+        v = _VECTORIZERS.get(id(self))
+        if v is None:
+            v = _vectorizer(self.vocab)
+            v.idf_ = self.idf
+            v.transform(["warm"])  # validates the vocabulary once
+            _VECTORIZERS[id(self)] = v
+        return v
+
+
+_VECTORIZERS: dict[int, object] = {}
 
 
 def _vectorizer(vocab: list[str] | None = None):
@@ -80,12 +93,6 @@ def _vectorizer(vocab: list[str] | None = None):
 
     return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode",
                            vocabulary=vocab)
-
-
-def _tfidf(text: str, vocab: list[str], idf: np.ndarray) -> np.ndarray:
-    v = _vectorizer(vocab)
-    v.idf_ = idf
-    return v.transform([text]).toarray()[0].astype(np.float32)
 
 
 class IntentModel:
