@@ -1,6 +1,8 @@
 """Streamlit chat UI. Thin: builds the assistant once, renders answers and their sources."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from assistant.citations import escape_markdown
@@ -10,7 +12,9 @@ from assistant.types import Answer
 from assistant.understanding.places import place_name
 from ui.state import allow_question, get_assistant, signed_in
 
-st.set_page_config(page_title="Gig Rights Assistant", page_icon=":material/gavel:")
+# A local icon: a worker's visit must reach no third party (":material/..." icons load from Google).
+st.set_page_config(page_title="Gig Rights Assistant",
+                   page_icon=str(Path(__file__).with_name("ui") / "favicon.png"))
 
 
 def render_answer(ans: Answer) -> None:

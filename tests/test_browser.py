@@ -147,3 +147,29 @@ def test_library_sign_in_upload_approve_then_cited(app_url, tmp_path):
             expect(cite.first.get_by_test_id("stText").first).to_contain_text("printed weekly pay notice")
         finally:
             browser.close()
+
+
+def test_a_visit_reaches_no_third_party(app_url):
+    """Regression: every page load asked fonts.gstatic.com for the favicon. A worker's visit must
+    make no request outside this server."""
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import expect, sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).scheme in ("http", "https")
+                    and urlparse(r.url).hostname not in ("127.0.0.1", "localhost") else None)
+            page.goto(app_url)
+            box = page.get_by_test_id("stChatInputTextArea")
+            expect(box).to_be_visible(timeout=60_000)
+            box.fill("Can a Seattle app deactivate me without notice?")
+            box.press("Enter")
+            expect(page.get_by_text("Seattle", exact=False).last).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1500)
+        finally:
+            browser.close()
+    assert outside == []
