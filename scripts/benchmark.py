@@ -234,7 +234,8 @@ sessions at once and ingest may run beside it; set it to 2 for a dedicated bulk 
 | started, no session yet | {a['rss_idle_mb']:.0f} MB |
 | after one browser session asked 6 questions | {a.get('rss_after_6_questions_mb', float('nan')):.0f} MB |
 
-Browser turn (type, send, answer and citations rendered, in Chromium): p50
+Browser turn (type, send, until the verified answer is rendered as Markdown with its citations, in
+Chromium; while it streams the text is shown as plain text, so this includes the final rerun): p50
 {a.get('browser_turn_p50_ms', float('nan')):.0f} ms, max {a.get('browser_turn_max_ms', float('nan')):.0f} ms.
 """
 
