@@ -89,10 +89,28 @@ def validate_form(form: dict[str, Any], *, doc_id: str | None = None) -> DocMeta
                    review_status="draft", added_by=str(form.get("added_by") or ""))
 
 
+class NotAllowed(PermissionError):
+    """An editor tried a reviewer's action (the message says who may do it)."""
+
+
+REVIEWER_ACTIONS = ("approve", "reject", "takedown", "restore", "delete", "rebuild")
+
+
 @dataclass
 class Library:
+    """The Library's operations, shared by the page and the CLI. Roles are enforced here, not
+    only by disabled buttons: ``role`` is "reviewer" or "editor" (the operator's CLI runs as a
+    reviewer), and every action is recorded with its actor."""
+
     assistant: Assistant
     actor: str
+    role: str = "reviewer"
+
+    def _require_reviewer(self, action: str) -> None:
+        if self.role != "reviewer":
+            self.catalog.audit(self.actor, "refused", detail=f"{action}: needs a reviewer")
+            raise NotAllowed(f"Only reviewers can {action} documents; {self.actor} is an {self.role}. "
+                             "Ask a reviewer, or have the operator give you the reviewer role.")
 
     @property
     def catalog(self):  # noqa: ANN201
@@ -166,6 +184,7 @@ class Library:
     # -- review ----------------------------------------------------------------------------------
     def approve(self, doc_id: str) -> str:
         """Approve the current version. A taken-down document is published again this way."""
+        self._require_reviewer("approve")
         row = self._row(doc_id)
         self.catalog.set_review_status(doc_id, "approved", row["version"])
         if self.catalog.restore(doc_id):
@@ -175,6 +194,7 @@ class Library:
 
     def reject(self, doc_id: str, reason: str = "") -> str | None:
         """Reject the pending draft only; the approved version the public sees stays published."""
+        self._require_reviewer("reject")
         row = self._row(doc_id)
         if row["review_status"] != "draft":
             raise ValueError(f"{doc_id} has no draft waiting for review.")
@@ -184,17 +204,20 @@ class Library:
 
     def takedown(self, doc_id: str, reason: str = "") -> None:
         """Hide every version of the document from everyone (restore() undoes it)."""
+        self._require_reviewer("take down")
         self._row(doc_id)
         self.catalog.take_down(doc_id, self.actor, reason)
         self.catalog.audit(self.actor, "takedown", doc_id, detail=reason)
 
     def restore(self, doc_id: str) -> bool:
+        self._require_reviewer("restore")
         ok = self.catalog.restore(doc_id)
         if ok:
             self.catalog.audit(self.actor, "restore", doc_id)
         return ok
 
     def delete(self, doc_id: str) -> int:
+        self._require_reviewer("delete")
         rows = [r for r in self.catalog.documents(self.col) if r["doc_id"] == doc_id]
         if not rows:
             raise KeyError(doc_id)
@@ -228,6 +251,7 @@ class Library:
         nothing. The plan is written to ``data/rebuild.json`` first, so a rebuild killed half way is
         finished by running it again (it resumes from the plan), and catalog rows are replaced one by
         one, never deleted."""
+        self._require_reviewer("rebuild")
         journal = Path(self.assistant.settings.data_dir) / "rebuild.json"
         plan = self._load_plan(journal) or self._plan()
         outs: list[Outcome] = []

@@ -319,3 +319,20 @@ def test_rebuild_from_another_directory_and_with_a_missing_file_deletes_nothing(
                       (missing["source_path"], approved))
     assert not any(o.status == "failed" for o in lib.rebuild())
     assert approved in _cited(lib)[0]
+
+
+def test_reviewer_actions_are_enforced_in_the_service_not_only_the_buttons(lib, tmp_path):
+    """Regression: approve, take down and delete checked no role; only the page's buttons did."""
+    doc_id = lib.add_upload(_pdf(tmp_path, "Denver courier pay notice. Each week the app must show the "
+                                           "total pay."), "a.pdf", FORM).doc_id
+    editor = Library(lib.assistant, actor="ed", role="editor")
+    for action in (editor.approve, editor.takedown, editor.delete, editor.reject, editor.restore):
+        with pytest.raises(PermissionError, match="Only reviewers"):
+            action(doc_id)
+    with pytest.raises(PermissionError):
+        editor.rebuild()
+    assert doc_id not in _cited(lib)[0]  # still a draft
+    refused = [e for e in lib.catalog.audit_log() if e["action"] == "refused"]
+    assert len(refused) == 6 and all(e["actor"] == "ed" for e in refused)
+    lib.approve(doc_id)  # a reviewer can
+    assert doc_id in _cited(lib)[0]

@@ -230,7 +230,7 @@ else:
     if st.button("Sign out"):
         st.session_state.pop("library_user", None)
         st.rerun()
-    lib = Library(a, actor=user["name"])
+    lib = Library(a, actor=user["name"], role=user["role"])
     try:
         tabs = st.tabs(["Add", f"Review ({len(lib.drafts())})", "Documents", "Coverage & stale",
                         "Audit log"])
