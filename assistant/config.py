@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     ingest_timeout_s: float = Field(60.0, gt=0, description="Wall-clock limit for parsing one file.")
     ingest_memory_mb: int = Field(1024, ge=128, description="Memory limit of the parse worker, in MB.")
     fetch_timeout_s: float = Field(20.0, gt=0, description="Timeout for downloading one official source.")
+    fetch_allow_hosts: str = Field(
+        "", description="Comma-separated host:port pairs that may be fetched even though they are "
+                        "local (tests, a local mirror). Empty in production: local, private and "
+                        "link-local addresses are never fetched, on any redirect hop.")
     ingest_max_chars: int = Field(5_000_000, ge=1000, description="Most extracted characters per file.")
 
     # --- retrieval and answers -------------------------------------------------------------
@@ -151,6 +155,9 @@ class Settings(BaseSettings):
     @property
     def generative(self) -> bool:
         return bool(self.llm_base_url)
+
+    def fetch_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip() for h in self.fetch_allow_hosts.split(",") if h.strip())
 
     def threads(self) -> int:
         if self.embedder_threads:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import socket
 import tempfile
 import urllib.error
 import urllib.parse
@@ -26,26 +27,48 @@ class FetchError(Exception):
     pass
 
 
-def _allowed(url: str) -> bool:
+def check_target(url: str, allow_hosts: Iterable[str] = ()) -> None:
+    """Refuse what a server must never fetch for an editor: anything but https, and any address
+    that is loopback, private, link-local, multicast or reserved, after DNS resolution (the Chroma
+    API on 127.0.0.1:8000 has no authentication). ``allow_hosts``: "host:port" pairs allowed
+    anyway, over http too (tests and local mirrors, GIGRIGHTS_FETCH_ALLOW_HOSTS)."""
     u = urllib.parse.urlparse(url)
-    if u.scheme == "https":
-        return True
-    if u.scheme == "http" and u.hostname:  # plain http only for a local mirror or test server
-        try:
-            return ipaddress.ip_address(u.hostname).is_loopback
-        except ValueError:
-            return u.hostname == "localhost"
-    return False
-
-
-def download(url: str, dest_dir: Path, *, timeout_s: float, max_bytes: int) -> tuple[Path, str]:
-    """Fetch ``url`` into ``dest_dir``; return (path, kind suffix). Raises FetchError."""
-    if not _allowed(url):
+    if u.scheme not in ("http", "https") or not u.hostname:
         raise FetchError("only https:// sources can be fetched")
+    port = u.port or (443 if u.scheme == "https" else 80)
+    if f"{u.hostname}:{port}" in set(allow_hosts):
+        return
+    if u.scheme != "https":
+        raise FetchError("only https:// sources can be fetched")
+    try:
+        infos = socket.getaddrinfo(u.hostname, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise FetchError(f"could not connect ({exc.strerror or exc})") from None
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0])
+        if ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved \
+                or ip.is_unspecified:
+            raise FetchError(f"{u.hostname} is a local or private address, which is never fetched")
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    def __init__(self, allow_hosts: Iterable[str]) -> None:
+        self.allow_hosts = tuple(allow_hosts)
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201
+        check_target(newurl, self.allow_hosts)  # every hop, not only the first URL
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def download(url: str, dest_dir: Path, *, timeout_s: float, max_bytes: int,
+             allow_hosts: Iterable[str] = ()) -> tuple[Path, str]:
+    """Fetch ``url`` into ``dest_dir``; return (path, kind suffix). Raises FetchError."""
+    check_target(url, allow_hosts)
     req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,"
                                                "application/pdf,text/plain;q=0.9,*/*;q=0.1"})
+    opener = urllib.request.build_opener(_CheckedRedirects(allow_hosts))
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 - scheme checked
+        with opener.open(req, timeout=timeout_s) as resp:  # noqa: S310 - every hop checked
             ctype = (resp.headers.get("content-type") or "").split(";")[0].strip().lower()
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
@@ -90,7 +113,7 @@ def fetch_official(manifest: Manifest, ing: Ingestor, *, sources: Iterable[Offic
     for src in sources if sources is not None else manifest.official_sources:
         try:
             path, suffix = download(src.url, dest, timeout_s=timeout_s or ing.s.fetch_timeout_s,
-                                    max_bytes=max_bytes)
+                                    max_bytes=max_bytes, allow_hosts=ing.s.fetch_hosts())
         except FetchError as exc:
             report.outcomes.append(Outcome(src.meta.doc_id, "failed", f"Fetching {src.url} failed: {exc}"))
             if on_doc:

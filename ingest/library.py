@@ -156,7 +156,8 @@ class Library:
         folder.mkdir(parents=True, exist_ok=True)
         try:
             path, suffix = download(url, folder, timeout_s=self.assistant.settings.fetch_timeout_s,
-                                    max_bytes=int(self.assistant.settings.ingest_max_mb * 1_000_000))
+                                    max_bytes=int(self.assistant.settings.ingest_max_mb * 1_000_000),
+                                    allow_hosts=self.assistant.settings.fetch_hosts())
         except FetchError as exc:
             raise FormError([f"Could not fetch {url}: {exc}."]) from None
         try:

@@ -10,7 +10,7 @@ import pytest
 from assistant.core import build_assistant
 from assistant.types import DocMeta
 from conftest import PDF_PAGES, make_pdf, settings_for
-from ingest.fetch import download, fetch_official, FetchError
+from ingest.fetch import FetchError, download, fetch_official
 from ingest.manifest import Manifest, OfficialSource
 from ingest.pipeline import Ingestor
 
@@ -37,6 +37,11 @@ def server(tmp_path_factory):
                       }
             if self.path == "/slow":
                 time.sleep(3)
+            if self.path.startswith("/redirect-to/"):  # a public-looking page that bounces inward
+                self.send_response(302)
+                self.send_header("location", "http://127.0.0.1:" + self.path.rsplit("/", 1)[1] + "/api")
+                self.end_headers()
+                return
             code, ctype, body = routes.get(self.path, (404, "text/plain", b"not found"))
             self.send_response(code)
             self.send_header("content-type", ctype)
@@ -56,8 +61,12 @@ def _src(doc_id, url, doc_type="law", jur="US-CA"):
                                   added_by="fetch"), url)
 
 
+def _host(url):
+    return url.split("//", 1)[1].split("/", 1)[0]
+
+
 def test_fetch_indexes_official_texts_and_reports_failures(tmp_path, server, embedder):
-    s = settings_for(tmp_path / "data", ingest_max_mb=1.0)
+    s = settings_for(tmp_path / "data", ingest_max_mb=1.0, fetch_allow_hosts=_host(server))
     a = build_assistant(s, embedder=embedder)
     try:
         ing = Ingestor(s, embedder, a.store, a.catalog)
@@ -88,3 +97,23 @@ def test_only_https_or_loopback(tmp_path):
         download("http://example.org/x", tmp_path, timeout_s=1, max_bytes=10)
     with pytest.raises(FetchError, match="https"):
         download("file:///etc/passwd", tmp_path, timeout_s=1, max_bytes=10)
+
+
+def test_local_and_private_targets_are_refused_unless_allowed(tmp_path, server):
+    """Regression: http to loopback was allowed in production, so an editor could make the server
+    fetch the unauthenticated Chroma API on 127.0.0.1:8000."""
+    for url in (f"{server}/statute", "http://127.0.0.1:8000/api/v2/heartbeat", "https://127.0.0.1/x",
+                "https://localhost/x", "https://10.1.2.3/x", "https://169.254.169.254/latest/meta-data",
+                "https://[::1]/x"):
+        with pytest.raises(FetchError):
+            download(url, tmp_path, timeout_s=1, max_bytes=1000)
+    path, suffix = download(f"{server}/statute", tmp_path, timeout_s=2, max_bytes=100_000,
+                            allow_hosts=[_host(server)])
+    assert suffix == ".html" and path.read_bytes().startswith(b"<html>")
+
+
+def test_every_redirect_hop_is_checked(tmp_path, server):
+    """Regression: redirects were not re-checked; an allowed page could bounce to a local service."""
+    with pytest.raises(FetchError, match="local or private|https"):
+        download(f"{server}/redirect-to/8000", tmp_path, timeout_s=2, max_bytes=1000,
+                 allow_hosts=[_host(server)])

@@ -242,6 +242,10 @@ def test_add_by_url_from_a_local_server(lib):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_address[1]}"
     try:
+        with pytest.raises(FormError, match="https"):  # local targets are refused by default
+            lib.add_url(f"{base}/notice", FORM)
+        lib.assistant.settings = lib.assistant.settings.model_copy(
+            update={"fetch_allow_hosts": base.split("//", 1)[1]})
         out = lib.add_url(f"{base}/notice", FORM, status="approved")
         assert out.status == "added"
         ans = lib.assistant.ask(*Q)
