@@ -61,6 +61,7 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.executescript(SCHEMA)
+        self._memo: dict[str, tuple[Any, dict[str, dict[str, Any]]]] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -220,7 +221,23 @@ class Catalog:
                           (doc_id, version, collection))
         return _row(rows[0]) if rows else None
 
+    def _generation(self) -> tuple[int, int]:
+        """Changes whenever this connection or any other process writes the catalog."""
+        with self._lock:
+            return self._db.total_changes, self._db.execute("PRAGMA data_version").fetchone()[0]
+
     def visible(self, collection: str, include_drafts: bool = False) -> dict[str, dict[str, Any]]:
+        """The version of each document that retrieval may use (see ``_visible``); memoised until
+        the catalog changes, since every question asks several times."""
+        key = (collection, include_drafts, self._generation())
+        hit = self._memo.get("visible")
+        if hit is not None and hit[0] == key:
+            return dict(hit[1])
+        got = self._visible(collection, include_drafts)
+        self._memo["visible"] = (key, got)
+        return dict(got)
+
+    def _visible(self, collection: str, include_drafts: bool = False) -> dict[str, dict[str, Any]]:
         """The version of each document that retrieval may use.
 
         Signed-in reviewers (include_drafts) see the newest indexed version, draft or not. The public
