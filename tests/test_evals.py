@@ -19,7 +19,7 @@ from ingest.pipeline import Ingestor
 
 
 @pytest.fixture(scope="module")
-def starter_index(tmp_path_factory, embedder):
+def starter_index(tmp_path_factory, embedder):  # about 30 s: the 72 starter documents
     data = tmp_path_factory.mktemp("starter")
     s = settings_for(data)
     a = build_assistant(s, embedder=embedder)
@@ -32,6 +32,7 @@ def starter_index(tmp_path_factory, embedder):
     return data
 
 
+@pytest.mark.timeout(1200)  # 400 cases, the baseline and 290 understanding questions on 2 cores
 def test_eval_gate_on_starter_corpus(starter_index, embedder, tmp_path):
     """CI fails here when answer quality drops under the floors in evals/thresholds.py, on the dev
     split, the held-out test split and the held-out understanding questions."""
