@@ -110,7 +110,7 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     support = [p for p in passages if (p.doc_id, p.section.split(" > ")[-1]) not in lead_sections] \
         if leads else list(passages)
     ex = extract(q, qvec, support, a.embedder, u.language, n_quotes, start=len(cites) + 1,
-                 floor=s.quote_floor, where=u.place)
+                 floor=s.quote_floor, where=u.place, work=u.work)
     if not ex.citations and not leads:
         return a._refusal(u, passages, warnings)
     if ex.lines:

@@ -61,6 +61,9 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.executescript(SCHEMA)
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(documents)")}
+        if "worker_types" not in cols:  # catalogs written before documents had kinds of work
+            self._db.execute("ALTER TABLE documents ADD COLUMN worker_types TEXT NOT NULL DEFAULT '[]'")
         self._memo: dict[str, tuple[Any, dict[str, dict[str, Any]]]] = {}
 
     def close(self) -> None:
@@ -77,6 +80,7 @@ class Catalog:
         now = time.time()
         row = asdict(meta)
         row["topics"] = json.dumps(list(meta.topics))
+        row["worker_types"] = json.dumps(list(meta.worker_types))
         cols = META_FIELDS + ["version", "collection", "source_path", "content_sha", "status", "error",
                               "chunk_count", "current", "created_at", "updated_at"]
         vals = [row[f] for f in META_FIELDS] + [version, collection, source_path, content_sha,
@@ -293,10 +297,12 @@ class Catalog:
 def _row(r: sqlite3.Row) -> dict[str, Any]:
     d = dict(r)
     d["topics"] = json.loads(d.get("topics") or "[]")
+    d["worker_types"] = json.loads(d.get("worker_types") or "[]")
     d["flags"] = json.loads(d.get("flags") or "[]")
     d["current"] = bool(d["current"])
     return d
 
 
 def row_to_meta(row: dict[str, Any]) -> DocMeta:
-    return DocMeta(**{f: (tuple(row[f]) if f == "topics" else (row[f] or "")) for f in META_FIELDS})
+    return DocMeta(**{f: (tuple(row.get(f) or ()) if f in ("topics", "worker_types") else (row[f] or ""))
+                      for f in META_FIELDS})

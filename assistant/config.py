@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         0.10, ge=0.0, le=2.0,
         description="Added to passages from exactly the place asked about (more specific than US), "
                     "so a city's own rule outranks a nationwide guide.")
+    work_mismatch_penalty: float = Field(
+        0.10, ge=0.0, le=2.0,
+        description="Taken off passages of documents for another kind of work than the worker's "
+                    "(a Seattle rideshare driver and Seattle's delivery-worker ordinance).")
     refusal_threshold: float = Field(
         0.35, ge=-1.0, le=6.0,
         description="Minimum support (cosine + lexical_weight * overlap) of the best passage; "

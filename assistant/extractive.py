@@ -21,6 +21,14 @@ from .types import Citation, Passage
 from .understanding.places import place_name, scope
 
 JOIN = " … "  # between a lead-in and its list item, or a table header and its row
+WORK_NAMES = {
+    "en": {"rideshare": "rideshare drivers", "delivery": "delivery workers", "grocery": "grocery shoppers",
+           "courier": "couriers", "freelance": "freelancers", "annotation": "data annotators",
+           "care": "care workers"},
+    "es": {"rideshare": "conductores de viajes", "delivery": "repartidores", "grocery": "compradores de "
+           "supermercado", "courier": "mensajeros", "freelance": "trabajadores independientes",
+           "annotation": "etiquetadores de datos", "care": "cuidadores"},
+}
 _SENT_SPLIT = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[\"“(¿¡]?[A-ZÁÉÍÓÚÑ0-9])")
 _META_LINE = re.compile(r"^\s*[-*]?\s*\*\*(Rule|Official source|In effect since|Last verified|Regla|"
                         r"Fuente oficial|Vigente desde|Última verificación):\*\*|^\s*#|^\s*\*[^*].*\*\s*$|"
@@ -135,7 +143,7 @@ def _words(s: str) -> set[str]:
 
 def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], embedder: Embedder,
             language: str, max_sentences: int, *, start: int = 1, floor: float = -9.0,
-            where: str | None = None) -> Extract:
+            where: str | None = None, work: str | None = None) -> Extract:
     """Up to ``max_sentences`` quotes, numbered from ``start``; a quote from a place other than
     ``where`` (or any non-federal place when ``where`` is unknown) is labelled with its place."""
     cands: list[tuple[int, int, str]] = []  # (passage index, position, unit)
@@ -192,6 +200,9 @@ def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], e
         label = ""
         if (inside and p.jurisdiction not in inside) or (not inside and p.jurisdiction != "US"):
             label = f"**{place_name(p.jurisdiction, language)}:** "
+        if work and p.worker_types and work not in p.worker_types:  # a rule for other workers
+            kinds = ", ".join(WORK_NAMES.get(language, WORK_NAMES["en"]).get(w, w) for w in p.worker_types)
+            label += f"**{'Para' if language == 'es' else 'For'} {kinds}:** "
         lang = "" if p.language == language else (" (en inglés)" if language == "es" else
                                                   f" ({'in English' if p.language == 'en' else 'en español'})")
         lines.append(f"- {label}“{escape_markdown(s)}” [{n}]{lang}")

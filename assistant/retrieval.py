@@ -29,8 +29,11 @@ class Retriever:
         return self.embedder.embed([question], query=True)[0]
 
     def search(self, question: str, jurisdiction: str | None = None, k: int | None = None,
-               include_drafts: bool | None = None, qvec: list[float] | None = None) -> list[Passage]:
-        """``qvec``: the question's vector when the caller already embedded it."""
+               include_drafts: bool | None = None, qvec: list[float] | None = None,
+               work: str | None = None) -> list[Passage]:
+        """``qvec``: the question's vector when the caller already embedded it. ``work``: the
+        worker's kind of work; documents for other kinds of work rank lower (not out: "does the
+        rideshare law cover DoorDash?" is answered by the rideshare law)."""
         k = k or self.settings.top_k
         drafts = self.settings.include_drafts if include_drafts is None else include_drafts
         current = self.catalog.visible(self.store.name, include_drafts=drafts)
@@ -61,7 +64,10 @@ class Retriever:
             lex = coverage(qterms, f"{p.title} {p.section} {p.text}")
             local = self.settings.local_boost if places and len(places) > 1 and \
                 p.jurisdiction == places[-1] else 0.0
-            out.append(replace(p, score=round(p.score + w * lex + local, 4), dense=p.score, lexical=lex))
+            other_work = self.settings.work_mismatch_penalty if work and p.worker_types and \
+                work not in p.worker_types else 0.0
+            out.append(replace(p, score=round(p.score + w * lex + local - other_work, 4), dense=p.score,
+                               lexical=lex))
         out.sort(key=lambda p: -p.score)
         return out[:k]
 
@@ -123,4 +129,5 @@ def to_passage(hit: dict[str, Any], row: dict[str, Any]) -> Passage:
         publisher=row["publisher"] or "",
         effective_date=m.get("sec_effective") or row["effective_date"] or "",
         last_verified=m.get("sec_verified") or row["last_verified"] or "",
-        review_status=row["review_status"], rule=m.get("sec_rule") or "")
+        review_status=row["review_status"], rule=m.get("sec_rule") or "",
+        worker_types=tuple(row.get("worker_types") or ()))

@@ -32,6 +32,7 @@ class DocMeta:
     review_status: str = "approved"
     added_by: str = "cli"
     translation_of: str = ""
+    worker_types: tuple[str, ...] = ()  # the kinds of work the document is for; () = every kind
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Passage:
     last_verified: str
     review_status: str = "approved"
     rule: str = ""         # the legal citation of the section (e.g. "Cal. Lab. Code § 2775")
+    worker_types: tuple[str, ...] = ()  # the kinds of work the document is for; () = every kind
     dense: float = 0.0     # cosine similarity from the embedder
     lexical: float = 0.0   # share of the question's content words found in the passage
 

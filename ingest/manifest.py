@@ -84,6 +84,10 @@ def _common(e: dict, where: str, problems: list[str]) -> None:
     bad = [t for t in e.get("topics") or [] if t not in TOPICS + EXTRA_TOPICS]
     if bad or not e.get("topics"):
         problems.append(f"{where}: topics {bad or 'missing'} not in the known list")
+    kinds = ("rideshare", "delivery", "grocery", "courier", "freelance", "annotation", "care")
+    bad = [w for w in e.get("worker_types") or [] if w not in kinds]
+    if bad:
+        problems.append(f"{where}: worker_types {bad} not in {kinds} (leave it out for every kind)")
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -119,7 +123,8 @@ def load_manifest(path: Path) -> Manifest:
                        effective_date=_date(e["effective_date"], where, p),
                        last_verified=_date(e["last_verified"], where, p),
                        review_status=e["review_status"], added_by="manifest",
-                       translation_of=e.get("translation_of") or "")
+                       translation_of=e.get("translation_of") or "",
+                       worker_types=tuple(e.get("worker_types") or ()))
         m.documents.append(ManifestDoc(meta, doc_path, tuple(e["source_urls"])))
     for d in m.documents:
         if d.meta.translation_of and d.meta.translation_of not in ids:
