@@ -96,3 +96,22 @@ def test_coverage_doc_is_current():
                          capture_output=True, text=True, timeout=120, check=True).stdout
     assert out == (ROOT / "docs" / "corpus-coverage.md").read_text(encoding="utf-8"), \
         "docs/corpus-coverage.md is stale: run `make coverage`"
+
+
+def test_manifest_rejects_unknown_codes_and_kinds_of_work(tmp_path):
+    import yaml
+
+    from ingest.manifest import load_manifest
+
+    (tmp_path / "d.md").write_text("# D\n\n## S\n\nText about pay.\n", encoding="utf-8")
+    entry = {"doc_id": "philly-pay", "title": "D", "path": "d.md", "doc_type": "guide", "jurisdiction": "US-PA-Philadelphia",
+             "language": "en", "topics": ["minimum_pay"], "source_urls": ["https://example.org/d"],
+             "publisher": "T", "effective_date": "2025-01-01", "last_verified": "2026-11-01",
+             "review_status": "approved", "worker_types": ["delivery"]}
+    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump({"documents": [entry]}))
+    m = load_manifest(tmp_path / "manifest.yaml")
+    assert m.problems == [] and m.documents[0].meta.worker_types == ("delivery",)
+    bad = {**entry, "jurisdiction": "US-ZZ", "worker_types": ["astronaut"]}
+    (tmp_path / "manifest.yaml").write_text(yaml.safe_dump({"documents": [bad]}))
+    problems = " ".join(load_manifest(tmp_path / "manifest.yaml").problems)
+    assert "ISO 3166" in problems and "astronaut" in problems

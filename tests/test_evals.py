@@ -115,3 +115,24 @@ def test_judge_scores_faithfulness_through_the_llm_seam(index_copy, embedder):
         assert "<passage>" in prompt and "<sentence>" in prompt
     finally:
         stub.stop()
+
+
+def test_issue_examples_on_the_starter_corpus(starter_index, embedder):
+    """The answers issue's examples, on the real corpus: the worker's rule first, from the facts."""
+    a = build_assistant(settings_for(starter_index), embedder=embedder)
+    try:
+        ans = a.ask("seattle doordash - whats the minimum they have to pay per offer in 2025")
+        first = ans.text.splitlines()[0]
+        assert "$0.45" in first and "$0.77" in first and "$5.20" in first
+        assert ans.facts[0] == "seattle-app-minimum-payment"
+        # A rideshare driver gets the state's rideshare rule, not Seattle's delivery ordinance.
+        ans = a.ask("uber driver in seattle, whats the minimum i get per trip?")
+        assert ans.facts and ans.facts[0] == "wa-tnc-minimum-pay-seattle"
+        assert "Rideshare drivers for companies like Uber" not in ans.text.split("\n\n")[0]
+        ans = a.ask("when did seattle gig worker minimum pay start")
+        assert "January 13, 2024" in " ".join(ans.text.splitlines()[:1])
+        ans = a.ask("Soy repartidor en España, ¿me pueden desactivar sin explicación?")
+        assert not ans.refused and ans.language == "es" and ans.jurisdiction == "ES"
+        assert all(r.jurisdictions[0] in ("EU", "ES") for r in ans.referrals)
+    finally:
+        a.close()
