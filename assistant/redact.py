@@ -69,10 +69,13 @@ def redact(text: str) -> tuple[str, bool]:
 
 
 def redact_history(history) -> tuple[tuple[tuple[str, str], ...], bool]:
-    """Every turn of a conversation redacted like the question (they reach search and the LLM too)."""
+    """The worker's earlier turns redacted like the question (they reach search and the LLM too).
+    The assistant's own turns are left as they are: they were written from redacted questions, and
+    the agency phone numbers in them are not personal data."""
     out, changed = [], False
     for role, text in history:
-        clean, c = redact(text)
-        out.append((role, clean))
-        changed = changed or c
+        if role == "user":
+            text, c = redact(text)
+            changed = changed or c
+        out.append((role, text))
     return tuple(out), changed

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import load_settings
-from assistant.redact import redact
+from assistant.redact import redact, redact_history
 from assistant.understanding import choose_place, detect_language, retrieval_query, work_from_words
 from assistant.understanding.intent import (IntentModel, examples_hash, load_examples, load_or_train,
                                             model_path)
@@ -55,6 +55,10 @@ def place(q: str, catalog: tuple[str, ...] = ("US-WA-Seattle", "US-NY-NYC")) -> 
     ("uber eats in chicago deactivated me", "US-IL"),
     ("what about toronto", "CA-ON"),
     ("how do taxes work", None),
+    # US states in Spanish (pycountry's translations)
+    ("hago doordash en nueva york", "US-NY"),
+    ("vivo en carolina del norte y manejo uber", "US-NC"),
+    ("trabajo en nuevo méxico", "US-NM"),
 ])
 def test_place(q, want):
     assert place(q) == want
@@ -164,3 +168,11 @@ def test_redaction_leaves_figures_and_ids_that_are_not_personal():
     for text in ("NYC apps with 10,000 or more trips a day", "order 1234567890123 was late",
                  "1099-K over $20,000 and 200 payments"):
         assert redact(text) == (text, False)
+
+
+def test_agency_numbers_in_the_assistants_own_turns_are_not_personal_data():
+    """Regression: an earlier answer listing the WHD phone number made every follow-up show the
+    privacy note."""
+    hist = (("user", "do i get paid for waiting?"), ("assistant", "Call WHD at 1-866-487-9243."))
+    assert redact_history(hist) == (hist, False)
+    assert redact_history((("user", "call me at 206-555-0199"),))[1] is True

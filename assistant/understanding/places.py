@@ -173,10 +173,11 @@ def _names() -> dict[str, _Name]:
     for alias, code in d["aliases"].items():
         key = fold(str(alias))
         names[key] = _Name(canonical(code) or code, case_sensitive=False, needs_preposition=False)
-    for st in us.states.STATES_AND_TERRITORIES + [us.states.DC]:
-        add(st.name, f"US-{st.abbr}")
     free_subdivisions = set(d["free_subdivisions"])
     es_sub = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["es"], fallback=True)
+    for st in us.states.STATES_AND_TERRITORIES + [us.states.DC]:
+        add(st.name, f"US-{st.abbr}")
+        add(es_sub.gettext(st.name), f"US-{st.abbr}")  # "Nueva York", "Carolina del Norte"
     es_cty = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"], fallback=True)
     for c in pycountry.countries:
         code = "UK" if c.alpha_2 == "GB" else c.alpha_2
