@@ -14,7 +14,7 @@ from .facts.model import check_figures
 from .prompts import build_messages, fit_budget
 from .prompts import text as t
 from .types import Answer, Citation, Passage, Referral
-from .understanding import Understanding, country_of, eu_members, place_name, scope
+from .understanding import Understanding, country_of, eu_members, place_name
 
 if TYPE_CHECKING:
     from .core import Assistant
@@ -66,21 +66,18 @@ def answer_country(passages: Sequence[Passage], leads: Sequence[Match]) -> str |
     return countries.pop() if len(countries) == 1 else None
 
 
-def topic_of(u: Understanding, leads: Sequence[Match], passages: Sequence[Passage], catalog,
-             collection: str) -> str | None:
-    if leads:
-        return leads[0].rendered.fact.topic
-    if u.topic:
-        return u.topic
-    return None
+def topic_of(u: Understanding, leads: Sequence[Match]) -> str | None:
+    """The topic of the help lines: the leading record's, else the classifier's."""
+    return leads[0].rendered.fact.topic if leads else u.topic
 
 
 # -- help -------------------------------------------------------------------------------------------
-def referral_lines(refs: Sequence[Referral], language: str) -> list[str]:
-    """"What you can do": each place to get help on one short line (name, phone, link, first step)."""
-    if not refs:
+def referral_lines(refs: Sequence[Referral], language: str, first: str = "") -> list[str]:
+    """"What you can do": ``first`` (a step from the facts), then each place to get help on one
+    short line (name, phone, link, first step)."""
+    if not refs and not first:
         return []
-    out = [f"**{t(language, 'next_step')}**"]
+    out = [f"**{t(language, 'next_step')}**"] + ([f"- {first}"] if first else [])
     for r in refs:
         first = re.split(r"(?<=[.!?])\s", r.how_to_reach.strip(), maxsplit=1)[0] if r.how_to_reach else ""
         phone = f" · {r.phone}" if r.phone else ""
@@ -96,7 +93,7 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     today = a.clock()
     blocks: list[str] = []
     cites: list[Citation] = []
-    visible = a.catalog.visible(a.store.name) if leads else {}
+    visible = a.catalog.visible(a.store.name)
     if u.intent == "platform_policy" and not leads:
         blocks.append(t(u.language, "platform_policy"))
     if leads:
@@ -116,16 +113,12 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     if ex.lines:
         blocks.append(f"**{t(u.language, 'from_sources')}**\n" + ex.text)
     cites.extend(ex.citations)
-    help_lines = referral_lines(refs, u.language)
+    first = ""
     if step is not None:
-        n = len(cites) + 1
         r = step.rendered
-        row = (visible or a.catalog.visible(a.store.name)).get(r.evidence.doc_id)
-        cites.append(citation(n, r, row))
-        first = f"**{t(u.language, 'next_step')}**"
-        rest = help_lines[0].split("\n", 1)[1] if help_lines else ""
-        help_lines = [f"{first}\n- {r.sentence} [{n}]" + (f"\n{rest}" if rest else "")]
-    blocks.extend(help_lines)
+        cites.append(citation(len(cites) + 1, r, a.catalog.visible(a.store.name).get(r.evidence.doc_id)))
+        first = f"{r.sentence} [{len(cites)}]"
+    blocks.extend(referral_lines(refs, u.language, first))
     bad = figure_check([m.rendered for m in leads] + ([step.rendered] if step else []))
     return Answer(text="\n\n".join(blocks), mode="extractive", citations=tuple(cites),
                   warnings=tuple(dict.fromkeys(warnings)), referrals=tuple(refs),
@@ -223,7 +216,3 @@ def _fallback(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence[
     from dataclasses import replace
 
     return replace(ans, extra={**ans.extra, "fallback_reason": str(exc)})
-
-
-__all__ = ["extractive", "generative", "pieces", "place_warnings", "source_warnings", "referral_lines",
-           "answer_country", "topic_of", "scope"]

@@ -84,11 +84,7 @@ class Assistant:
 
         self.intent_model()
         find_places("warm up")
-        visible = set(self.catalog.visible(self.store.name))
-        facts = [f for f in self.factbook.facts
-                 if any(e.doc_id in visible for v in f.values for e in v.evidence)]
-        with self.factbook._lock:
-            self.factbook.vectors(facts)
+        self.factbook.warm(list(self.catalog.visible(self.store.name)))
 
     # -- public API -------------------------------------------------------------------------
     def ask(self, question: str, jurisdiction: str | None = None, history: History = (),
@@ -140,8 +136,8 @@ class Assistant:
                                  extra={**ans.extra, **trace})
             return
         warnings.extend(A.source_warnings(passages, u, leads))
-        refs = self.referrals_for(u.place or A.answer_country(passages, leads), A.topic_of(u, leads,
-                                  passages, self.catalog, self.store.name), u.language)
+        refs = self.referrals_for(u.place or A.answer_country(passages, leads), A.topic_of(u, leads),
+                                  u.language)
         if self.chat_model is not None:
             ans = yield from A.generative(self, q, qvec, passages, u, history, warnings, leads, refs)
         else:

@@ -130,6 +130,16 @@ TEXT = {
         "from_sources": "What the sources say (quoted word for word):",
         "figure_unchecked": "Some figures in this answer were not found in the sources it cites: "
                             "check them in the sources before relying on them.",
+        # A direct answer from the fact records (assistant/facts/match.py).
+        "fact_as_of": "As of {today}. In force since {since}; last checked {checked}.",
+        "fact_historical": "This is the figure for {year}, not necessarily today's.",
+        "fact_stale": "This figure was expected to change on {when} ({rule}), and I could not confirm the "
+                      "new one: check {who} at {url}.",
+        "fact_stale_norule": "This figure may have changed on {when}: check {who} at {url}.",
+        "fact_depends": "It depends on where you work:",
+        "fact_choose": "Tell me where you work (or pick it in the sidebar) for the rule that applies to "
+                       "you.",
+        "fact_english_quote": "(quoted in English)",
     },
     "es": {
         "extractive_intro": "Esto es lo que dicen las fuentes, citado palabra por palabra:",
@@ -183,6 +193,15 @@ TEXT = {
         "from_sources": "Lo que dicen las fuentes (citado palabra por palabra):",
         "figure_unchecked": "Algunas cifras de esta respuesta no aparecen en las fuentes que cita: "
                             "revíselas en las fuentes antes de confiar en ellas.",
+        "fact_as_of": "Al {today}. Vigente desde el {since}; última verificación: {checked}.",
+        "fact_historical": "Esta es la cifra de {year}, no necesariamente la de hoy.",
+        "fact_stale": "Se esperaba que esta cifra cambiara el {when} ({rule}) y no pude confirmar la nueva: "
+                      "consulte a {who} en {url}.",
+        "fact_stale_norule": "Esta cifra pudo haber cambiado el {when}: consulte a {who} en {url}.",
+        "fact_depends": "Depende de dónde trabaja:",
+        "fact_choose": "Dígame dónde trabaja (o elíjalo en el menú lateral) para darle la regla que le "
+                       "aplica.",
+        "fact_english_quote": "(cita en inglés)",
     },
 }
 

@@ -5,6 +5,8 @@ import math
 import re
 from typing import Iterable, Sequence
 
+from assistant.facts.model import plain
+
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
@@ -141,8 +143,7 @@ def quoted(text: str) -> list[tuple[str, list[int]]]:
 
 
 def _plain(s: str) -> str:
-    s = re.sub(r"\\(?=[^\w\s])", "", s).replace("**", "").replace("__", "")
-    return re.sub(r"\s+", " ", s).strip().lower()
+    return plain(s).lower()  # the text as a reader sees it, as the facts' verbatim check reads it
 
 
 def verbatim_rate(text: str, sources: dict[int, str]) -> float | None:

@@ -18,6 +18,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ..embeddings import Embedder
+from ..prompts import text
 from ..retrieval import terms
 from ..types import Citation, Passage
 from ..understanding.places import place_name, scope
@@ -98,6 +99,17 @@ class FactBook:
             return np.zeros((0, 1), dtype=np.float32)
         return np.stack([self._vecs[keys[f.id]] for f in facts])
 
+    def warm(self, visible: Sequence[str]) -> None:
+        """Embed now the records that quote a visible document (the first question then waits for
+        nothing)."""
+        shown = set(visible)
+        with self._lock:
+            self.vectors([f for f in self.facts if self._quotes(f, shown)])
+
+    @staticmethod
+    def _quotes(f: Fact, shown: set[str]) -> bool:
+        return any(e.doc_id in shown for v in f.values for e in v.evidence)
+
     def _cache_path(self) -> Path | None:
         return self.cache_dir / f"fact-vectors-{self.embedder.name}.npz" if self.cache_dir else None
 
@@ -131,8 +143,7 @@ class FactBook:
         """Records that answer the question, best first (at most one per record). ``visible``: the
         documents the reader may see; records quoting none of them are not considered."""
         shown = set(visible) if visible is not None else None
-        facts = [f for f in self.facts
-                 if shown is None or any(e.doc_id in shown for v in f.values for e in v.evidence)]
+        facts = [f for f in self.facts if shown is None or self._quotes(f, shown)]
         if not facts:
             return []
         q = np.asarray(qvec, dtype=np.float32)
@@ -231,59 +242,37 @@ def citation(n: int, r: Rendered, row: Mapping[str, object] | None) -> Citation:
                     last_verified=r.fact.last_verified.isoformat(), chunk_id=f"fact:{r.fact.id}")
 
 
-_AS_OF = {
-    "en": {"as_of": "As of {today}. In force since {since}; last checked {checked}.",
-           "historical": "This is the figure for {year}, not necessarily today's.",
-           "stale": "This figure was expected to change on {when} ({rule}), and I could not confirm the "
-                    "new one: check {who} at {url}.",
-           "stale_norule": "This figure may have changed on {when}: check {who} at {url}.",
-           "depends": "It depends on where you work:",
-           "choose": "Tell me where you work (or pick it in the sidebar) for the rule that applies to you.",
-           "english_quote": "(quoted in English)"},
-    "es": {"as_of": "Al {today}. Vigente desde el {since}; última verificación: {checked}.",
-           "historical": "Esta es la cifra de {year}, no necesariamente la de hoy.",
-           "stale": "Se esperaba que esta cifra cambiara el {when} ({rule}) y no pude confirmar la nueva: "
-                    "consulte a {who} en {url}.",
-           "stale_norule": "Esta cifra pudo haber cambiado el {when}: consulte a {who} en {url}.",
-           "depends": "Depende de dónde trabaja:",
-           "choose": "Dígame dónde trabaja (o elíjalo en el menú lateral) para darle la regla que le aplica.",
-           "english_quote": "(cita en inglés)"},
-}
-
-
 def as_of_line(r: Rendered, language: str, today: dt.date) -> str:
-    t = _AS_OF["es" if language == "es" else "en"]
     lines = []
     if r.historical:
-        lines.append(t["historical"].format(year=r.value.effective_from.year))
+        lines.append(text(language, "fact_historical", year=str(r.value.effective_from.year)))
     else:
-        lines.append(t["as_of"].format(today=format_date(today, language),
-                                       since=format_date(r.value.effective_from, language),
-                                       checked=format_date(r.fact.last_verified, language)))
+        lines.append(text(language, "fact_as_of", today=format_date(today, language),
+                          since=format_date(r.value.effective_from, language),
+                          checked=format_date(r.fact.last_verified, language)))
     if r.stale and r.fact.next_change:
         who = r.fact.published_by.get(language) or r.fact.published_by.get("en") or "the agency"
         rule = r.fact.next_change_rule.get(language) or r.fact.next_change_rule.get("en")
-        key = "stale" if rule else "stale_norule"
-        lines.append(t[key].format(when=format_date(r.fact.next_change, language), rule=rule, who=who,
-                                   url=r.fact.published_at or "-"))
+        key = "fact_stale" if rule else "fact_stale_norule"
+        lines.append(text(language, key, when=format_date(r.fact.next_change, language), rule=rule or "",
+                          who=who, url=r.fact.published_at or "-"))
     return " ".join(lines)
 
 
 def direct_lines(leads: Sequence[Match], language: str, place: str | None, first_n: int
                  ) -> tuple[list[str], list[Rendered]]:
     """The opening sentences with their [n] markers, numbered from ``first_n``."""
-    t = _AS_OF["es" if language == "es" else "en"]
     rs = [m.rendered for m in leads]
     places = {r.fact.jurisdiction for r in rs}
     lines: list[str] = []
     if place is None and (len(places) > 1 or places - {"US"}):
-        lines.append(t["depends"])
+        lines.append(text(language, "fact_depends"))
         for i, r in enumerate(rs):
-            label = "" if r.evidence.language == language else f" {t['english_quote']}"
+            label = "" if r.evidence.language == language else f" {text(language, 'fact_english_quote')}"
             lines.append(f"- **{place_name(r.fact.jurisdiction, language)}:** {r.sentence} "
                          f"[{first_n + i}]{label}")
         lines.append("")
-        lines.append(t["choose"])
+        lines.append(text(language, "fact_choose"))
         return lines, rs
     sentence = " ".join(f"{r.sentence} [{first_n + i}]" for i, r in enumerate(rs))
     lines.append(sentence)

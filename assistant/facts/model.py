@@ -328,10 +328,3 @@ def render(f: Fact, language: str, today: dt.date, year: int | None = None) -> R
              (current is None or current.effective_from < f.next_change))
     ev = v.evidence_for(language)
     return Rendered(f, v, render_value(f, v, language), ev, stale, historical)
-
-
-def sentences_check(items: Sequence[Rendered]) -> float:
-    """Share of rendered sentences whose numbers are all in the quote they cite (1.0 if none)."""
-    if not items:
-        return 1.0
-    return sum(not check_figures(r.sentence, r.evidence.text) for r in items) / len(items)

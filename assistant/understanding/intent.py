@@ -8,6 +8,7 @@ product. With no stored model for the configured embedder, the model is fitted a
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -70,22 +71,17 @@ class FraudHead:
 
     def prob(self, text: str, vec: np.ndarray) -> float:
         pe = 1 / (1 + np.exp(-(float(self.emb_coef @ vec) + self.emb_intercept)))
-        x = self._vectorizer().transform([text]).toarray()[0].astype(np.float32)
+        x = self.vectorizer.transform([text]).toarray()[0].astype(np.float32)
         pw = 1 / (1 + np.exp(-(float(x @ self.word_coef) + self.word_intercept)))
         return float((pe + pw) / 2)
 
 
-    def _vectorizer(self):
-        v = _VECTORIZERS.get(id(self))
-        if v is None:
-            v = _vectorizer(self.vocab)
-            v.idf_ = self.idf
-            v.transform(["warm"])  # validates the vocabulary once
-            _VECTORIZERS[id(self)] = v
+    @functools.cached_property
+    def vectorizer(self):  # noqa: ANN201 - sklearn's TfidfVectorizer, validated once
+        v = _vectorizer(self.vocab)
+        v.idf_ = self.idf
+        v.transform(["warm"])
         return v
-
-
-_VECTORIZERS: dict[int, object] = {}
 
 
 def _vectorizer(vocab: list[str] | None = None):
@@ -112,9 +108,7 @@ class IntentModel:
         x = np.asarray(vec, dtype=np.float32)
         out = {}
         for label in LABELS:
-            z = self.coef[label] @ x + self.intercept[label]
-            if z.ndim == 0 or len(self.classes[label]) == 2 and z.shape == (1,):
-                z = np.array([-float(np.atleast_1d(z)[0]), float(np.atleast_1d(z)[0])])
+            z = self.coef[label] @ x + self.intercept[label]  # one row per class (train() sees to it)
             p = np.exp(z - z.max())
             p /= p.sum()
             i = int(p.argmax())
