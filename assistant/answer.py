@@ -14,7 +14,7 @@ from .facts.model import check_figures
 from .prompts import build_messages, fit_budget
 from .prompts import text as t
 from .types import Answer, Citation, Passage, Referral
-from .understanding import Understanding, country_of, eu_members, place_name
+from .understanding import Understanding, country_of, eu_members, place_name, scope
 
 if TYPE_CHECKING:
     from .core import Assistant
@@ -47,9 +47,9 @@ def place_warnings(u: Understanding, had_pii: bool, sidebar: str | None) -> list
 
 def source_warnings(passages: Sequence[Passage], u: Understanding, leads: Sequence[Match]) -> list[str]:
     w = []
-    places = sorted({p.jurisdiction for p in passages if p.jurisdiction != "US"})
-    depends = u.place is None and len({m.rendered.fact.jurisdiction for m in leads}) > 1
-    if u.place is None and places and not depends:
+    # With a direct answer, quotes come only from its places, and "It depends" names them.
+    places = [] if leads else sorted({p.jurisdiction for p in passages if p.jurisdiction != "US"})
+    if u.place is None and places:
         w.append(t(u.language, "no_location",
                    places=", ".join(place_name(x, u.language) for x in places)))
     if any(p.doc_type == "platform_terms" for p in passages):
@@ -104,8 +104,10 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
             blocks.append(f"*{as_of_line(rendered[0], u.language, today)}*")
     n_quotes = s.supporting_quotes if leads else s.extractive_max_sentences
     lead_sections = {(m.rendered.evidence.doc_id, m.rendered.evidence.section) for m in leads}
-    support = [p for p in passages if (p.doc_id, p.section.split(" > ")[-1]) not in lead_sections] \
-        if leads else list(passages)
+    # After a direct answer, supporting quotes come from the places it is about, not others.
+    lead_places = {j for m in leads for j in scope(m.rendered.fact.jurisdiction) or ()}
+    support = [p for p in passages if (p.doc_id, p.section.split(" > ")[-1]) not in lead_sections
+               and (p.jurisdiction in lead_places or u.place is not None)] if leads else list(passages)
     ex = extract(q, qvec, support, a.embedder, u.language, n_quotes, start=len(cites) + 1,
                  floor=s.quote_floor, where=u.place, work=u.work)
     if not ex.citations and not leads:

@@ -131,6 +131,16 @@ def test_issue_examples_on_the_starter_corpus(starter_index, embedder):
         assert "Rideshare drivers for companies like Uber" not in ans.text.split("\n\n")[0]
         ans = a.ask("when did seattle gig worker minimum pay start")
         assert "January 13, 2024" in " ".join(ans.text.splitlines()[:1])
+        # Found reading answers at phone width: one rule place by place, no other place's quotes
+        # after a federal answer, and TLC says New York City.
+        ans = a.ask("doordash deactivated me. can i get unemployment??")
+        topics = {f.id: f.topic for f in a.factbook.facts}
+        assert ans.facts and {topics[f] for f in ans.facts} == {"unemployment"}
+        ans = a.ask("when are the quartely tax payments due? started doing uber eats this year n never paid any")
+        assert "April 15" in ans.text.splitlines()[0] and "New York" not in ans.text
+        assert not any("New York" in w for w in ans.warnings)
+        ans = a.ask("lyft keeps locking me out of the app for hours even tho my tlc license is fine")
+        assert ans.jurisdiction == "US-NY-NYC"
         ans = a.ask("Soy repartidor en España, ¿me pueden desactivar sin explicación?")
         assert not ans.refused and ans.language == "es" and ans.jurisdiction == "ES"
         assert all(r.jurisdictions[0] in ("EU", "ES") for r in ans.referrals)

@@ -198,6 +198,8 @@ def lead(matches: Sequence[Match], w: Weights, place: str | None) -> list[Match]
     if place is None and best.rendered.fact.jurisdiction != "US":
         by_place: dict[str, Match] = {}
         for m in matches:
+            if m.rendered.fact.topic != best.rendered.fact.topic:
+                continue  # one rule, place by place: not a tax rule beside an unemployment one
             j = m.rendered.fact.jurisdiction
             # A federal or EU-wide record applies wherever the worker is: keep the best one.
             if m.score >= best.score - w.second_gap * 2 or (j in ("US", "EU") and j not in by_place):
