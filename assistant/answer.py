@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 _MARKED_SENTENCE = re.compile(r"[^.!?\n]*?[.!?]?\s*(?:\[\d+\])+")
 
 
+def _base(doc_id: str) -> str:
+    """The document a translation is of ("x-es" is the Spanish text of "x")."""
+    return doc_id[:-3] if doc_id.endswith("-es") else doc_id
+
+
 def pieces(text: str) -> Iterator[str]:
     for line in text.splitlines(keepends=True):
         yield line
@@ -94,7 +99,8 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     blocks: list[str] = []
     cites: list[Citation] = []
     visible = a.catalog.visible(a.store.name)
-    if u.intent == "platform_policy" and not leads:
+    not_covered = u.intent == "platform_policy" and not leads  # the company decides; no record says
+    if not_covered:
         blocks.append(t(u.language, "platform_policy"))
     if leads:
         lines, rendered = direct_lines(leads, u.language, u.place, 1)
@@ -106,7 +112,12 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     lead_sections = {(m.rendered.evidence.doc_id, m.rendered.evidence.section) for m in leads}
     # After a direct answer, supporting quotes come from the places it is about, not others.
     lead_places = {j for m in leads for j in scope(m.rendered.fact.jurisdiction) or ()}
-    support = [p for p in passages if (p.doc_id, p.section.split(" > ")[-1]) not in lead_sections
+    # They support it: from its documents (other sections than the one it cites), or from the
+    # best two passages of the search.
+    lead_docs = {_base(m.rendered.evidence.doc_id) for m in leads}
+    support = [p for i, p in enumerate(passages)
+               if (p.doc_id, p.section.split(" > ")[-1]) not in lead_sections
+               and (_base(p.doc_id) in lead_docs or i < 2)
                and (p.jurisdiction in lead_places or u.place is not None)] if leads else list(passages)
     ex = extract(q, qvec, support, a.embedder, u.language, n_quotes, start=len(cites) + 1,
                  floor=s.quote_floor, where=u.place, work=u.work)
@@ -127,6 +138,7 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
                   passages=tuple(passages), jurisdiction=u.place, language=u.language,
                   facts=tuple(m.rendered.fact.id for m in leads),
                   extra={"figure_check": bad, "quotes": list(ex.quotes),
+                         "not_covered": "platform_policy" if not_covered else "",
                          "lead_sentences": [m.rendered.sentence for m in leads]})
 
 

@@ -67,7 +67,8 @@ class Assistant:
         self.weights = Weights(settings.fact_floor, settings.fact_second_gap, settings.fact_section_bonus,
                                settings.fact_doc_bonus, settings.fact_ask_bonus, settings.fact_topic_bonus,
                                settings.fact_keyword_bonus, settings.fact_overlap_weight,
-                               settings.fact_similarity_weight)
+                               settings.fact_similarity_weight, settings.fact_question_weight,
+                               settings.fact_questions_mean_weight)
 
     @property
     def mode(self) -> str:
@@ -170,6 +171,8 @@ class Assistant:
         place, how, named, pw = choose_place(q, history, sidebar, self.places())
         work = work_from_words(q)
         intent, topic, scores = "", None, {}
+        topic_probs: dict[str, float] = {}
+        intent_probs: dict[str, float] = {}
         model = self.intent_model()
         if model is not None:
             # The folded query (a follow-up with the turn before) is what the question means.
@@ -180,11 +183,15 @@ class Assistant:
                       "work": pred["work"].prob,
                       "fraud": model.fraud_prob(retrieval_query(q, history), vec)}
             topic = None if topic == "none" else topic
+            topic_probs, intent_probs = pred["topic"].probs, pred["intent"].probs
+            if intent == "platform_policy" and pred["intent"].prob < self.settings.intent_min:
+                # "The company decides" changes the answer's shape: only when the model is sure.
+                intent = max((k for k in intent_probs if k != intent), key=intent_probs.__getitem__)
             if work is None and pred["work"].label != "none" and pred["work"].prob >= self.settings.work_min:
                 work = pred["work"].label
         return Understanding(language=language, place=place, place_how=how, named=named, work=work,
                              intent=intent, topic=topic, asks=ASKS.get(intent, ()), scores=scores,
-                             warnings=tuple(pw))
+                             warnings=tuple(pw), topic_probs=topic_probs, intent_probs=intent_probs)
 
     def gate(self, q: str, u: Understanding, query: str, qvec: Sequence[float], warnings: list[str],
              drafts: bool) -> Answer | None:
@@ -208,8 +215,12 @@ class Assistant:
 
     def facts(self, q: str, qvec: Sequence[float], u: Understanding, passages: Sequence[Passage],
               drafts: bool, query: str | None = None) -> tuple[list[Match], Match | None]:
-        """The records the answer opens with, and one that says what to do next."""
-        if u.intent in ("platform_policy",):
+        """The records the answer opens with, and one that says what to do next. A question
+        about a company's own policy still gets the law when a record answers it ("does the
+        Minnesota law cover DoorDash?"); only with none does it hear that the company decides.
+        With no place, it gets no "it depends on where you work" overview: the company's own rule
+        is what it asks about, and the law of some place beside it would read as the answer."""
+        if u.intent == "platform_policy" and u.place is None:
             return [], None
         visible = self.catalog.visible(self.store.name, include_drafts=drafts)
 
@@ -222,7 +233,8 @@ class Assistant:
         matches = self.factbook.match(q, qvec, language=u.language, place=u.place, work=u.work,
                                       asks=u.asks, today=self.clock(), passages=passages,
                                       verbatim=verbatim, w=self.weights, topic=u.topic, query=query,
-                                      visible=list(visible))
+                                      visible=list(visible), topic_probs=u.topic_probs,
+                                      intent_probs=u.intent_probs)
         leads = lead(matches, self.weights, u.place)
         step = next_step(matches, leads, u.topic) if u.place or leads else None
         return leads, step

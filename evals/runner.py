@@ -95,8 +95,11 @@ def run_product(a: Assistant, cases: Sequence[Case]) -> list[Result]:
             out.append(Result(c, [], [], "", True, (time.perf_counter() - t) * 1000, c.language,
                               error=str(exc)))
             continue
+        # "This is set by the company, and I don't have its terms" says the sources do not cover
+        # it: for the refusal counts, that is a refusal (with general guidance after it).
+        refused = ans.refused or bool(ans.extra.get("not_covered"))
         out.append(Result(c, list(ans.extra.get("ranked_doc_ids", [])), [x.doc_id for x in ans.citations],
-                          ans.text, ans.refused, ans.latency_ms, answer_language(ans.text),
+                          ans.text, refused, ans.latency_ms, answer_language(ans.text),
                           [x.n for x in ans.citations], answer=ans))
     return out
 

@@ -10,18 +10,19 @@ The dev split (evals/datasets/*.jsonl) is what knobs are tuned on; the test spli
 """
 
 FLOORS = {
-    # measured 2026-12-01 (evals/reports/20261201-*), see the closing note of the answers issue
+    # measured 2026-12-02 (evals/reports/20261202-*; 2026-12-01 values in brackets), see the
+    # closing notes of the answers and understanding issues
     "dev": {
         "hit@5": (">=", 0.96),                # measured 0.991
         "mrr": (">=", 0.90),                  # 0.932
         "citation_verbatim": (">=", 1.0),     # every quote verbatim in the source its [n] points to
         "figure_check": (">=", 1.0),          # every figure of a rendered fact is in its quote
-        "must_include": (">=", 0.69),         # 0.729 (0.441 before the facts layer)
-        "answer_first": (">=", 0.53),         # 0.569
-        "off_topic": ("<=", 0.23),            # 0.196 (0.281 before)
+        "must_include": (">=", 0.77),         # 0.808 [0.747] (0.441 before the facts layer)
+        "answer_first": (">=", 0.56),         # 0.600 [0.560]
+        "off_topic": ("<=", 0.17),            # 0.140 [0.186] (0.281 before)
         "wrong_place": ("<=", 0.03),          # 0.009 (0.138 before)
-        "correct_refusal": (">=", 0.75),      # 0.789 (0.947 before, from regexes fitted to these cases)
-        "false_refusal": ("<=", 0.03),        # 0.009
+        "correct_refusal": (">=", 0.80),      # 0.842 [0.789] (0.947 before, from regexes fitted to these cases)
+        "false_refusal": ("<=", 0.03),        # 0.000 [0.009]
         "language_match": (">=", 0.95),       # 0.992, by an independent identifier (py3langid)
         "quote_language": (">=", 0.95),       # 1.000
     },
@@ -29,21 +30,23 @@ FLOORS = {
         "hit@5": (">=", 0.87),                # 0.909 (0.848 before)
         "citation_verbatim": (">=", 1.0),
         "figure_check": (">=", 1.0),
-        "must_include": (">=", 0.63),         # 0.668 (0.393 before)
-        "answer_first": (">=", 0.45),         # 0.495 (0.254 before)
-        "off_topic": ("<=", 0.40),            # 0.367 (0.408 before)
-        "wrong_place": ("<=", 0.04),          # 0.018 (0.329 before)
-        "correct_refusal": (">=", 0.44),      # 0.487 (0.333 before)
-        "false_refusal": ("<=", 0.06),        # 0.035 (0.074 before)
+        "must_include": (">=", 0.68),         # 0.718 [0.682] (0.393 before)
+        "answer_first": (">=", 0.55),         # 0.590 [0.491] (0.254 before)
+        "off_topic": ("<=", 0.27),            # 0.236 [0.293] (0.408 before)
+        "wrong_place": ("<=", 0.03),          # 0.014 [0.023] (0.329 before)
+        "correct_refusal": (">=", 0.72),      # 0.769 [0.487] (0.333 before)
+        # 0.057 [0.035]: since 2026-12-02 "set by the company, I don't have its terms" counts as a
+        # refusal. Of the 13 false refusals: 5 such, 4 places without documents, 3 strategy, 1 fraud.
+        "false_refusal": ("<=", 0.07),        # 0.057 [0.035] (0.074 before)
         "language_match": (">=", 0.94),       # 0.978
     },
     "understanding": {                        # evals/understanding/test_*.jsonl (290 questions)
-        "place_accuracy": (">=", 0.86),       # 0.897
+        "place_accuracy": (">=", 0.86),       # 0.907 [0.897]
         "us_place_for_non_us": ("<=", 1),     # 1
-        "work_accuracy": (">=", 0.88),        # 0.914
+        "work_accuracy": (">=", 0.88),        # 0.910 [0.914]
         "topic_accuracy": (">=", 0.64),       # 0.686
-        "intent_accuracy": (">=", 0.65),      # 0.693
-        "fraud_recall": (">=", 0.60),         # 0.655
+        "intent_accuracy": (">=", 0.65),      # 0.679 [0.693]
+        "fraud_recall": (">=", 0.70),         # 0.759 [0.655]
         "fraud_false_positive": ("<=", 0.02), # 0.004
     },
 }

@@ -13,7 +13,7 @@ from assistant.core import build_assistant
 from conftest import ROOT, settings_for
 from evals import thresholds as T
 from evals.report import write_report
-from evals.runner import evaluate, load_cases, split_paths
+from evals.runner import Case, evaluate, load_cases, run_product, split_paths
 from ingest.manifest import load_manifest
 from ingest.pipeline import Ingestor
 
@@ -92,7 +92,6 @@ def test_cli_eval_writes_report_and_compares(tmp_path, index_copy):
 
 def test_judge_scores_faithfulness_through_the_llm_seam(index_copy, embedder):
     from evals.judge import cited_sentences, judge_results
-    from evals.runner import run_product
     from llm_stub import StubServer
 
     assert cited_sentences("- “Apps must pay.” [1]\n- “Notice first.” [1][2]") == [
@@ -144,5 +143,32 @@ def test_issue_examples_on_the_starter_corpus(starter_index, embedder):
         ans = a.ask("Soy repartidor en España, ¿me pueden desactivar sin explicación?")
         assert not ans.refused and ans.language == "es" and ans.jurisdiction == "ES"
         assert all(r.jurisdictions[0] in ("EU", "ES") for r in ans.referrals)
+        # Found reading dev answers (session of 2026-12-02):
+        # a Buffalo driver asking about "outside nyc" got NYC's TLC rule;
+        ans = a.ask("lyft driver in buffalo. is there any minimum pay outside nyc?")
+        assert ans.jurisdiction == "US-NY" and not any(f.startswith("nyc-") for f in ans.facts)
+        # a question about what a law covers was told "the company decides" and got no rule;
+        ans = a.ask("does the minnesota rideshare pay law cover doordash drivers")
+        assert "set by the company" not in ans.text
+        # a question about tax got Massachusetts' pay floor as its answer;
+        ans = a.ask("lyft driver in boston, whats the best way to pay less tax this year? should i set up an LLC")
+        assert "ma-settlement-pay-floor" not in ans.facts
+        # a company's own rule, asked with no place, got another place's law as "it depends"; and
+        # "set by the company, I don't have its terms" counts as saying the sources do not cover it.
+        ans = a.ask("how does uber calculate my acceptance rate")
+        assert not ans.facts and ans.extra["not_covered"] == "platform_policy"
+        assert "set by the company" in ans.text.split("\n\n")[0]
+        case = Case("p", "how does uber calculate my acceptance rate", None, (), (), False, "en", ())
+        assert run_product(a, [case])[0].refused
+        # ...but only when the model is sure it is about the company's rule, not the law.
+        ans = a.ask("do delivery apps have to pay me for the time im waiting between orders?")
+        assert not ans.extra.get("not_covered") and "set by the company" not in ans.text
+        # after a direct answer, quotes come from its documents or the two best passages.
+        ans = a.ask("seattle doordash - whats the minimum they have to pay per offer in 2025")
+        lead_docs = {c.doc_id for c in ans.citations[:len(ans.facts)]}
+        top = set(ans.extra["ranked_doc_ids"][:2])
+        n = len(ans.facts)
+        quotes = ans.citations[n:n + len(ans.extra["quotes"])]
+        assert quotes and all(c.doc_id in lead_docs | top for c in quotes), quotes
     finally:
         a.close()

@@ -157,3 +157,43 @@ def test_answer_opens_with_the_fact_cited_and_dated(shared_assistant, facts_dir)
     assert "As of December 1, 2026" in ans.text and ans.extra["figure_check"] == []
     # The record whose quote is not in the indexed document (the text changed) is never used.
     assert "30 days" not in ans.text
+
+
+def _facts_dir(tmp_path: Path, questions: str) -> Path:
+    import yaml
+
+    d = tmp_path / "facts"
+    (d / "questions").mkdir(parents=True)
+    record = {k: v for k, v in _fact().__dict__.items()}  # only for its id
+    (d / "sea.yaml").write_text(yaml.safe_dump({"facts": [{
+        "id": record["id"], "kind": "pay_floor", "jurisdiction": "US-WA-Seattle",
+        "worker_types": ["delivery"], "topic": "minimum_pay", "asks": ["how_much"],
+        "last_verified": "2026-11-26", "text": {"en": "At least {per_offer}.", "es": "Al menos {per_offer}."},
+        "values": [{"effective_from": "2025-01-01", "figures": {"per_offer": "$5.20"},
+                    "evidence": [{"doc_id": "d", "section": "Seattle rates", "quote": "$5.20"}]}]}]}),
+        encoding="utf-8")
+    (d / "questions" / "sea.yaml").write_text(questions, encoding="utf-8")
+    return d
+
+
+def test_example_questions_attach_to_their_records_and_unknown_ids_fail(tmp_path):
+    from assistant.facts import FactError
+
+    d = _facts_dir(tmp_path, 'sea:\n- "seattle doordash min per offer?"\n- "cuanto pagan por oferta en seattle"\n')
+    (f,) = load_facts(d)
+    assert f.questions == ("seattle doordash min per offer?", "cuanto pagan por oferta en seattle")
+    bad = _facts_dir(tmp_path / "b", 'sea:\n- "ok"\nno-such-record:\n- "what?"\n')
+    with pytest.raises(FactError, match="no-such-record"):
+        load_facts(bad)
+    empty = _facts_dir(tmp_path / "c", 'sea:\n- ""\n')
+    with pytest.raises(FactError, match="non-empty"):
+        load_facts(empty)
+
+
+def test_every_corpus_record_has_example_questions_in_both_languages():
+    import py3langid
+
+    for f in load_facts(ROOT / "corpus" / "facts"):
+        assert len(f.questions) >= 4, f.id
+        langs = {py3langid.classify(q)[0] for q in f.questions}
+        assert "en" in langs, f.id

@@ -259,8 +259,11 @@ def test_openai_embeddings_option_end_to_end(stub, tmp_path, corpus):
     from ingest.manifest import load_manifest
     from ingest.pipeline import Ingestor
 
+    # The stub's vectors carry no meaning, so the intent classifier trained on them cannot either:
+    # its refusals are switched off here (this test is about the embeddings option, not the gate).
     s = load_settings(data_dir=tmp_path / "d", embedder="openai", embedding_base_url=stub.base_url,
-                      embedding_api_key="sk-emb", embedding_model="text-embedding-3-small")
+                      embedding_api_key="sk-emb", embedding_model="text-embedding-3-small",
+                      intent_min=1.0, fraud_min=1.0)
     a = build_assistant(s)
     try:
         assert a.store.name == "chunks__openai-text-embedding-3-small"  # never mixed with USE vectors

@@ -59,6 +59,11 @@ def place(q: str, catalog: tuple[str, ...] = ("US-WA-Seattle", "US-NY-NYC")) -> 
     ("hago doordash en nueva york", "US-NY"),
     ("vivo en carolina del norte y manejo uber", "US-NC"),
     ("trabajo en nuevo méxico", "US-NM"),
+    # "outside X" is not X, but X's state still counts (a Buffalo driver got NYC's rule)
+    ("lyft driver in buffalo. is there any minimum pay outside nyc?", "US-NY"),
+    ("i drive outside of seattle, is there a minimum per trip", "US-WA"),
+    ("delivering in yonkers, not nyc", "US-NY"),
+    ("reparto fuera de seattle", "US-WA"),
 ])
 def test_place(q, want):
     assert place(q) == want

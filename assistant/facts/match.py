@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -21,6 +21,7 @@ from ..embeddings import Embedder
 from ..prompts import text
 from ..retrieval import terms
 from ..types import Citation, Passage
+from ..understanding.intent import ASKS
 from ..understanding.places import place_name, scope
 from .model import Fact, Rendered, check_figures, format_date, plain, render, render_value
 
@@ -41,11 +42,25 @@ class Weights:
     keyword_bonus: float     # per keyword of the record found in the question (up to 3)
     overlap_weight: float    # times the share of the question's words in the record's sentence
     similarity_weight: float  # times the cosine of the question and the record
+    question_weight: float = 0.0  # times the best cosine of the question and the record's examples
+    questions_mean_weight: float = 0.0  # times their mean cosine
+
+# When the topic model is this sure of a question's topic, a record whose topic it gives less than
+# TOPIC_NOT is not a candidate, however close its words are.
+TOPIC_SURE, TOPIC_NOT = 0.6, 0.05
+
+# Each feature of a (question, record) pair and the weight that multiplies it.
+FEATURES = {"similarity": "similarity_weight", "section": "section_bonus", "doc": "doc_bonus",
+            "ask": "ask_bonus", "topic": "topic_bonus", "keywords": "keyword_bonus",
+            "overlap": "overlap_weight", "question": "question_weight",
+            "questions_mean": "questions_mean_weight"}
+
 
 @dataclass(frozen=True)
 class Match:
     rendered: Rendered
     score: float
+    features: Mapping[str, float] = field(default_factory=dict)
 
 
 def asked_year(question: str, today: dt.date) -> int | None:
@@ -84,27 +99,44 @@ class FactBook:
 
     def vectors(self, facts: Sequence[Fact]) -> np.ndarray:
         """Unit vectors of these records; each is embedded once (memory, then the data dir)."""
-        texts = {f.id: self._static(f)[0] for f in facts}
-        keys = {f.id: self._static(f)[1] for f in facts}
-        if self._vecs is None:
-            self._vecs = self._load_cache()
-        missing = [fid for fid in texts if keys[fid] not in self._vecs]
-        if missing:
-            vecs = np.asarray(self.embedder.embed([texts[fid] for fid in missing]), dtype=np.float32)
-            vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
-            for fid, v in zip(missing, vecs):
-                self._vecs[keys[fid]] = v
-            self._save_cache()
         if not facts:
             return np.zeros((0, 1), dtype=np.float32)
-        return np.stack([self._vecs[keys[f.id]] for f in facts])
+        return self._embed_keyed([self._static(f)[:2] for f in facts], query=False)
+
+    def question_vectors(self, facts: Sequence[Fact]) -> tuple[np.ndarray, np.ndarray]:
+        """Unit vectors of the records' example questions, and for each row the index of its
+        record in ``facts`` (records without examples have no rows)."""
+        items, owner = [], []
+        for i, f in enumerate(facts):
+            for q in f.questions:
+                items.append((q, "q:" + hashlib.sha256((q + self.embedder.name).encode()).hexdigest()[:20]))
+                owner.append(i)
+        if not items:
+            return np.zeros((0, 1), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        return self._embed_keyed(items, query=True), np.asarray(owner, dtype=np.int64)
+
+    def _embed_keyed(self, items: Sequence[tuple[str, str]], query: bool) -> np.ndarray:
+        """(text, cache key) pairs to unit vectors, embedding only those not cached yet."""
+        if self._vecs is None:
+            self._vecs = self._load_cache()
+        missing = list({key: text for text, key in items if key not in self._vecs}.items())
+        if missing:
+            vecs = np.asarray(self.embedder.embed([text for _k, text in missing], query=query),
+                              dtype=np.float32)
+            vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+            for (key, _t), v in zip(missing, vecs):
+                self._vecs[key] = v
+            self._save_cache()
+        return np.stack([self._vecs[key] for _t, key in items])
 
     def warm(self, visible: Sequence[str]) -> None:
         """Embed now the records that quote a visible document (the first question then waits for
         nothing)."""
         shown = set(visible)
         with self._lock:
-            self.vectors([f for f in self.facts if self._quotes(f, shown)])
+            facts = [f for f in self.facts if self._quotes(f, shown)]
+            self.vectors(facts)
+            self.question_vectors(facts)
 
     @staticmethod
     def _quotes(f: Fact, shown: set[str]) -> bool:
@@ -139,9 +171,13 @@ class FactBook:
               work: str | None, asks: Sequence[str], today: dt.date, passages: Sequence[Passage],
               verbatim: Callable[[str, Sequence[str]], bool], w: Weights,
               topic: str | None = None, query: str | None = None,
-              visible: Sequence[str] | None = None) -> list[Match]:
+              visible: Sequence[str] | None = None, topic_probs: Mapping[str, float] | None = None,
+              intent_probs: Mapping[str, float] | None = None) -> list[Match]:
         """Records that answer the question, best first (at most one per record). ``visible``: the
-        documents the reader may see; records quoting none of them are not considered."""
+        documents the reader may see; records quoting none of them are not considered.
+        ``topic_probs`` / ``intent_probs``: the classifier's probabilities; a record's topic and
+        kind-of-question bonuses are then weighed by how likely its topic and kind are, not by
+        whether they are the single best guess."""
         shown = set(visible) if visible is not None else None
         facts = [f for f in self.facts if shown is None or self._quotes(f, shown)]
         if not facts:
@@ -150,7 +186,15 @@ class FactBook:
         q = q / max(float(np.linalg.norm(q)), 1e-9)
         with self._lock:
             vecs = self.vectors(facts)
+            qvecs, owner = self.question_vectors(facts)
         sims = vecs @ q
+        asked_like = np.zeros(len(facts), dtype=np.float32)  # best cosine with a record's examples
+        asked_mean = np.zeros(len(facts), dtype=np.float32)  # and the mean cosine
+        if len(owner):
+            qs = qvecs @ q
+            np.maximum.at(asked_like, owner, qs)
+            np.add.at(asked_mean, owner, qs)
+            asked_mean /= np.maximum(np.bincount(owner, minlength=len(facts)), 1)
         places = set(scope(place) or ())
         retrieved = {(_base(p.doc_id), p.section.split(" > ")[-1]) for p in passages}
         retrieved_docs = {_base(p.doc_id) for p in passages}
@@ -158,25 +202,40 @@ class FactBook:
         year = asked_year(question, today)
         qterms = terms(query or question)
         out: list[Match] = []
-        for f, sim in zip(facts, sims):
+        sure_topic = max(topic_probs.values()) >= TOPIC_SURE if topic_probs else False
+        for f, sim, like, mean in zip(facts, sims, asked_like, asked_mean):
             if places and f.jurisdiction not in places:
                 continue
+            if sure_topic and topic_probs.get(f.topic, 0.0) < TOPIC_NOT:
+                continue  # the question is surely on another topic: a pay floor never answers a tax question
             if not f.applies_to(work):
                 continue
             r = render(f, language, today, year)
             if r is None:
                 continue
             ev = (_base(r.evidence.doc_id), r.evidence.section)
-            hits = sum(1 for k in f.keywords if _loose(k) in folded)
-            overlap = len(qterms & self._static(f)[2]) / max(1, len(qterms))
-            score = (w.similarity_weight * float(sim) + w.section_bonus * (ev in retrieved)
-                     + w.doc_bonus * (ev[0] in retrieved_docs) + w.ask_bonus * bool(set(asks) & set(f.asks))
-                     + w.topic_bonus * (topic == f.topic) + w.keyword_bonus * min(hits, 3)
-                     + w.overlap_weight * overlap)
+            x = {"similarity": float(sim), "section": float(ev in retrieved),
+                 "doc": float(ev[0] in retrieved_docs),
+                 "ask": ask_likelihood(f.asks, asks, intent_probs),
+                 "topic": float(topic_probs.get(f.topic, 0.0) if topic_probs else topic == f.topic),
+                 "keywords": float(min(3, sum(1 for k in f.keywords if _loose(k) in folded))),
+                 "overlap": len(qterms & self._static(f)[2]) / max(1, len(qterms)),
+                 "question": float(like), "questions_mean": float(mean)}
+            score = sum(getattr(w, FEATURES[k]) * v for k, v in x.items())
             if score >= w.floor and verbatim(r.evidence.doc_id, r.evidence.quote):
-                out.append(Match(r, score))
+                out.append(Match(r, score, x))
         out.sort(key=lambda m: -m.score)
         return out
+
+
+def ask_likelihood(fact_asks: Sequence[str], asks: Sequence[str],
+                   intent_probs: Mapping[str, float] | None) -> float:
+    """How likely the question asks what the record answers: the summed probability of the
+    intents whose kinds of fact include one of the record's; without probabilities, 1 or 0."""
+    if not intent_probs:
+        return float(bool(set(asks) & set(fact_asks)))
+    want = set(fact_asks)
+    return sum(p for intent, p in intent_probs.items() if want & set(ASKS.get(intent, ())))
 
 
 def _loose(text: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -84,6 +84,8 @@ class Fact:
     published_by: Mapping[str, str] = field(default_factory=dict)
     keywords: tuple[str, ...] = ()
     source_file: str = ""
+    # Questions workers ask that this record answers (corpus/facts/questions/): matching only.
+    questions: tuple[str, ...] = ()
 
     def value_on(self, on: dt.date) -> Value | None:
         """The value in force on a date; None if the record says nothing for that date."""
@@ -182,10 +184,14 @@ def parse_fact(d: Mapping[str, Any], source: str = "") -> Fact:
         keywords=tuple(str(k) for k in d.get("keywords") or ()), source_file=source)
 
 
+QUESTIONS = "questions"  # the subfolder of example questions per record
+
+
 def load_facts(facts_dir: Path) -> list[Fact]:
-    """Every record in ``facts_dir/*.yaml`` (a missing directory means no facts). Parsed once per
-    set of file versions: the records are immutable, and every Assistant of a process shares them."""
-    paths = sorted(Path(facts_dir).glob("*.yaml"))
+    """Every record in ``facts_dir/*.yaml`` (a missing directory means no facts), with its example
+    questions from ``facts_dir/questions/*.yaml``. Parsed once per set of file versions: the records
+    are immutable, and every Assistant of a process shares them."""
+    paths = sorted(Path(facts_dir).glob("*.yaml")) + sorted((Path(facts_dir) / QUESTIONS).glob("*.yaml"))
     key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
     return list(_load(key))
 
@@ -197,19 +203,39 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when inst
 def _load(key: tuple[tuple[str, int, int], ...]) -> tuple[Fact, ...]:
     out: list[Fact] = []
     seen: set[str] = set()
+    asked: dict[str, tuple[str, ...]] = {}
     for name, _mtime, _size in key:
         path = Path(name)
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader) or {}
         except yaml.YAMLError as exc:
             raise FactError(f"{path.name}: not valid YAML ({exc})") from None
+        if path.parent.name == QUESTIONS:
+            asked.update(_questions(data, f"{QUESTIONS}/{path.name}", asked))
+            continue
         for d in data.get("facts") or ():
             f = parse_fact(d, path.name)
             if f.id in seen:
                 raise FactError(f"{path.name}: fact id '{f.id}' is used twice")
             seen.add(f.id)
             out.append(f)
-    return tuple(out)
+    unknown = sorted(set(asked) - seen)
+    if unknown:
+        raise FactError(f"{QUESTIONS}/: questions for records that do not exist: {', '.join(unknown)}")
+    return tuple(replace(f, questions=asked.get(f.id, ())) for f in out)
+
+
+def _questions(data: Any, where: str, earlier: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
+    if not isinstance(data, Mapping):
+        raise FactError(f"{where}: expected a mapping of record id to a list of questions")
+    out: dict[str, tuple[str, ...]] = {}
+    for fid, qs in data.items():
+        if fid in earlier:
+            raise FactError(f"{where}: questions for '{fid}' are given twice")
+        if not isinstance(qs, list) or not all(isinstance(q, str) and q.strip() for q in qs):
+            raise FactError(f"{where}: '{fid}' needs a list of non-empty questions")
+        out[str(fid)] = tuple(q.strip() for q in qs)
+    return out
 
 
 def plain(text: str) -> str:

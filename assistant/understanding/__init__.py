@@ -36,6 +36,10 @@ class Understanding:
     asks: tuple[str, ...] = ()   # the kinds of fact that answer it (for the facts layer)
     scores: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # The classifier's probability of each topic and intent (the facts layer weighs records by
+    # them rather than by the single best guess).
+    topic_probs: dict[str, float] = field(default_factory=dict)
+    intent_probs: dict[str, float] = field(default_factory=dict)
 
 
 # -- language ---------------------------------------------------------------------------------------

@@ -287,16 +287,26 @@ def find_places(text: str, catalog_places: Iterable[str] = ()) -> list[PlaceHit]
     for key, code in d["platforms"].items():
         for m in re.finditer(rf"(?<!\w){re.escape(key)}(?!\w)", folded):
             hits.append(PlaceHit(code, m.start(), m.end(), m.group(0), "platform", 1))
-    # "I live in X" / "trabajo en X": the place right after a home marker.
+    # "I live in X" / "trabajo en X": the place right after a home marker. "outside X": not X,
+    # but the state X is in still counts (a Buffalo driver asking about "outside nyc").
     markers = [fold(x) for x in d["home_markers"]]
+    outside = [fold(x) for x in d.get("outside_markers") or ()]
+    out: list[PlaceHit] = []
     for h in hits:
         if h.how != "named":
+            out.append(h)
             continue
         before = folded[max(0, h.start - 24):h.start].rstrip()
         before = re.sub(r"\b(the|la|el|los|las)$", "", before).rstrip()
+        if any(re.search(rf"(?<!\w){re.escape(mk)}$", before) for mk in outside):
+            up = (scope(h.code) or [])[:-1]
+            if up and "-" in up[-1]:  # a state or province, not a whole country
+                out.append(PlaceHit(up[-1], h.start, h.end, h.text, "named", _weight(up[-1])))
+            continue
         if any(before.endswith(mk) for mk in markers):
-            hits[hits.index(h)] = PlaceHit(h.code, h.start, h.end, h.text, "home", h.weight)
-    return sorted(hits, key=lambda h: h.start)
+            h = PlaceHit(h.code, h.start, h.end, h.text, "home", h.weight)
+        out.append(h)
+    return sorted(out, key=lambda h: h.start)
 
 
 _RANK = {"home": 0, "named": 1, "clue": 2, "platform": 3}
