@@ -11,6 +11,7 @@ from pathlib import Path
 from assistant.config import load_settings
 from assistant.citations import unescape_markdown
 from assistant.errors import AssistantError
+from assistant.facts.model import WORKER_TYPES
 from assistant.types import DOC_TYPES, DocMeta
 from assistant.understanding.places import canonical, valid_jurisdiction
 
@@ -45,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--publisher", default="")
     ing.add_argument("--effective-date", default="")
     ing.add_argument("--status", choices=("draft", "approved"), default="approved")
+    ing.add_argument("--accept-flags", action="store_true",
+                     help="publish even when the file is flagged (hidden text, instructions to an AI); "
+                          "without it a flagged file stays a draft for review")
     ing.add_argument("--json", action="store_true")
     ing.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -72,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     d_add.add_argument("--publisher", default="")
     d_add.add_argument("--effective-date", default="")
     d_add.add_argument("--approve", action="store_true", help="approve at once (reviewers)")
+    d_add.add_argument("--accept-flags", action="store_true",
+                       help="with --approve: publish even if the file was flagged at ingest")
     for name, text in (("approve", "approve the current version (republishes a taken-down document)"),
                        ("reject", "reject the pending draft only; the approved version stays published"),
                        ("restore", "publish a taken-down document again"),
@@ -82,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
         if name == "remove":
             d.add_argument("--takedown", action="store_true", help="hide instead of deleting")
             d.add_argument("--reason", default="")
+        if name == "approve":
+            d.add_argument("--accept-flags", action="store_true",
+                           help="publish a version that was flagged at ingest (after reading the flags)")
         if name == "history":
             d.add_argument("--diff", action="store_true", help="show the text diff of the last two versions")
     d_re = dsub.add_parser("reindex", help="re-embed one document or all (e.g. after switching embedder)")
@@ -94,6 +103,19 @@ def _parser() -> argparse.ArgumentParser:
     und = sub.add_parser("understanding", help="the question classifier (kind of work, topic, intent)")
     usub2 = und.add_subparsers(dest="und_cmd", required=True)
     usub2.add_parser("train", help="fit it on assistant/understanding/data/examples_*.jsonl and store it")
+
+    cp = sub.add_parser("check-pay", help="was I paid right? the minimum a place's pay rule requires")
+    cp.add_argument("--place", type=_jurisdiction, required=True, help="e.g. US-NY-NYC, US-WA-Seattle, CA-ON")
+    cp.add_argument("--work", choices=[w for w in WORKER_TYPES if w != "all"], help="kind of work (rideshare, delivery, ...)")
+    cp.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True,
+                    help="first day of the pay period (or the offer's date), YYYY-MM-DD")
+    cp.add_argument("--to", dest="end", type=dt.date.fromisoformat,
+                    help="last day of the pay period (default: the same day)")
+    cp.add_argument("--minutes", type=float, help="the time the rule counts, in minutes")
+    cp.add_argument("--hours", type=float, help="the same in hours")
+    cp.add_argument("--miles", type=float, help="engaged miles (per-offer and per-trip rules)")
+    cp.add_argument("--paid", required=True, help="what the app paid, without tips")
+    cp.add_argument("--json", action="store_true")
 
     ev = sub.add_parser("eval", help="run the answer-quality evals")
     ev.add_argument("--dataset", type=Path, action="append")
@@ -142,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             model.save(path)
             print(f"trained on {len(examples)} examples; wrote {path}")
             return 0
+        if args.cmd == "check-pay":
+            return _check_pay(args, settings)
         if args.cmd == "eval":
             from evals.runner import main as eval_main
 
@@ -213,7 +237,8 @@ def _ingest(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
                     source_url=args.source_url, publisher=args.publisher,
                     effective_date=args.effective_date, last_verified=dt.date.today().isoformat(),
                     review_status=args.status, added_by="cli")
-                report.outcomes.append(ing.ingest_path(path, meta))
+                accept = args.accept_flags or bool(known and known.accept_flags)
+                report.outcomes.append(ing.ingest_path(path, meta, accept_flags=accept))
                 bar.update(1)
             if manifest and manifest.referrals:
                 a.catalog.replace_referrals(manifest.referrals)
@@ -235,8 +260,37 @@ def _ingest(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
                 print(f"FAILED {o.doc_id}: {o.reason}")
             for f in o.flags:
                 print(f"REVIEW {o.doc_id}: {f}")
+            if o.held:
+                print(f"HELD {o.doc_id}: flagged, so it is a draft until a reviewer reads the flags and "
+                      f"runs: gigrights docs approve {o.doc_id} --accept-flags")
         print(report.summary())
     return 1 if report.count("failed") else 0
+
+
+def _check_pay(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from assistant.facts import load_facts
+    from assistant.paycheck import PayInputError, _sign, check, rules_for, summary
+
+    rules = rules_for(load_facts(settings.facts_dir), args.place, args.work)
+    if not rules:
+        print(f"error: no pay rule in our records for {args.place}"
+              + (f" and {args.work} work" if args.work else "") + ".", file=sys.stderr)
+        return 2
+    minutes = args.minutes if args.minutes is not None else (args.hours * 60 if args.hours is not None else None)
+    try:
+        c = check(rules[0], start=args.start, end=args.end or args.start, paid=args.paid,
+                  minutes=minutes, miles=args.miles)
+    except PayInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(c.to_dict(), indent=2))
+    else:
+        print(summary(c, _sign(rules[0])))
+        for src in c.sources:
+            print(f"  source: {src['doc_id']} › {src['section']} (from {src['effective_from']}, "
+                  f"last checked {src['last_verified']})")
+    return 0 if not c.needs else 2
 
 
 def _ask(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
@@ -330,13 +384,19 @@ def _docs_manage(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
             for f in out.flags:
                 print(f"REVIEW {out.doc_id}: {f}")
             if args.approve and out.status != "unchanged":
-                lib.approve(out.doc_id)
+                try:
+                    lib.approve(out.doc_id, accept_flags=args.accept_flags)
+                except ValueError as exc:  # flagged: it stays a draft
+                    print(f"{out.status} {out.doc_id} ({out.chunks} chunks, draft until approved)")
+                    print(f"error: {exc.args[0]}", file=sys.stderr)
+                    return 2
             print(f"{out.status} {out.doc_id} ({out.chunks} chunks, "
                   f"{'approved' if args.approve else 'draft until approved'})")
             return 0
         try:
             if args.docs_cmd == "approve":
-                print(f"approved {args.doc_id} version {lib.approve(args.doc_id)}")
+                print(f"approved {args.doc_id} version "
+                      f"{lib.approve(args.doc_id, accept_flags=args.accept_flags)}")
             elif args.docs_cmd == "reject":
                 back = lib.reject(args.doc_id, "rejected from the command line")
                 print(f"rejected the draft of {args.doc_id}; "

@@ -89,6 +89,16 @@ def validate_form(form: dict[str, Any], *, doc_id: str | None = None) -> DocMeta
                    review_status="draft", added_by=str(form.get("added_by") or ""))
 
 
+class Flagged(ValueError):
+    """Approving a flagged version needs the reviewer to accept its flags by name."""
+
+    def __init__(self, doc_id: str, flags: list[str]) -> None:
+        self.doc_id, self.flags = doc_id, flags
+        super().__init__(f"{doc_id} was flagged at ingest and is not published: " + "; ".join(flags)
+                         + ". Read the flagged text; to publish it anyway, approve it again accepting "
+                         "the flags (CLI: --accept-flags; Library: tick 'I have read the flags').")
+
+
 class NotAllowed(PermissionError):
     """An editor tried a reviewer's action (the message says who may do it)."""
 
@@ -183,10 +193,17 @@ class Library:
         return out
 
     # -- review ----------------------------------------------------------------------------------
-    def approve(self, doc_id: str) -> str:
-        """Approve the current version. A taken-down document is published again this way."""
+    def approve(self, doc_id: str, accept_flags: bool = False) -> str:
+        """Approve the current version. A taken-down document is published again this way. A
+        version flagged at ingest (hidden text, instructions to an AI) is approved only with
+        ``accept_flags``, and the audit log says which flags the reviewer accepted."""
         self._require_reviewer("approve")
         row = self._row(doc_id)
+        flags = list(row.get("flags") or [])
+        if flags and not accept_flags:
+            raise Flagged(doc_id, flags)
+        if flags:
+            self.catalog.audit(self.actor, "accept-flags", doc_id, row["version"], "; ".join(flags))
         self.catalog.set_review_status(doc_id, "approved", row["version"])
         if self.catalog.restore(doc_id):
             self.catalog.audit(self.actor, "republish", doc_id, row["version"])

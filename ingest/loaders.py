@@ -264,7 +264,8 @@ def load_bytes(name: str, data: bytes, max_pages: int = 500, max_chars: int = 5_
     total = sum(len(p["text"]) for p in out["pages"])
     if total > max_chars:
         raise LoadError(f"This file holds more than {max_chars:,} characters of text; split it.")
-    for p in out["pages"]:
+    # Hidden text is not indexed, but instructions in it are still worth a reviewer's look.
+    for p in out["pages"] + out.pop("hidden", []):
         m = INSTRUCTION_LIKE.search(p["text"])
         if m:
             out["flags"].append(f"Text that looks like instructions to an AI model: {m.group(0)!r}"

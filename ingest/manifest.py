@@ -34,6 +34,9 @@ class ManifestDoc:
     meta: DocMeta
     path: Path
     source_urls: tuple[str, ...]
+    # A reviewer read what the loaders flag in this file (hidden text removed, say) and publishes
+    # it anyway: the reason, in the manifest, where the review of the change happens.
+    accept_flags: str = ""
 
 
 @dataclass
@@ -125,7 +128,11 @@ def load_manifest(path: Path) -> Manifest:
                        review_status=e["review_status"], added_by="manifest",
                        translation_of=e.get("translation_of") or "",
                        worker_types=tuple(e.get("worker_types") or ()))
-        m.documents.append(ManifestDoc(meta, doc_path, tuple(e["source_urls"])))
+        accept = e.get("accept_flags") or ""
+        if accept and not isinstance(accept, str):
+            p.append(f"{where}: accept_flags must say why the flagged file may be published")
+            accept = ""
+        m.documents.append(ManifestDoc(meta, doc_path, tuple(e["source_urls"]), accept))
     for d in m.documents:
         if d.meta.translation_of and d.meta.translation_of not in ids:
             p.append(f"{d.meta.doc_id}: translation_of {d.meta.translation_of!r} is not a document")

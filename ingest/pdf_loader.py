@@ -14,6 +14,7 @@ from .loaders import LoadError
 SCANNED_MIN_CHARS = 20      # a page with less text than this counts as image-only
 SCANNED_REJECT_SHARE = 0.8  # reject when this share of pages has no text layer
 PDF_DECOMPRESS_LIMIT = 25_000_000  # bytes any one stream may inflate to (pypdf default: 75 MB)
+HIDDEN_MIN_PT = 1.5  # text drawn smaller than this (in points, after scaling) is hidden text
 
 _PDF_OUTPUT_LIMITS = ("zlib_maximum_output_length", "lzw_maximum_output_length",
                       "run_length_maximum_output_length", "jbig2_maximum_output_length",
@@ -61,6 +62,69 @@ def _has_images(page: Any, max_visits: int = 200) -> bool:
     return False
 
 
+
+
+def _is_white(fill: tuple[str, tuple[float, ...]] | None) -> bool:
+    if fill is None:
+        return False
+    space, v = fill
+    if space == "gray":
+        return v[0] >= 0.97
+    if space == "rgb":
+        return min(v) >= 0.97
+    if space == "cmyk":
+        return max(v) <= 0.03
+    return False
+
+
+def _scale(m) -> float:
+    """How much a 2-D matrix [a b c d e f] scales lengths (the square root of its determinant)."""
+    try:
+        return abs(float(m[0]) * float(m[3]) - float(m[1]) * float(m[2])) ** 0.5
+    except (TypeError, ValueError, IndexError):
+        return 1.0
+
+
+def _page_text(page) -> tuple[str, list[str]]:
+    """The page's text without what a reader cannot see (white, invisible or tiny text), and the
+    hidden pieces. Follows the fill colour and text render mode through q/Q, as a viewer does."""
+    state = {"fill": None, "mode": 0}
+    stack: list[tuple] = []
+    hidden: list[str] = []
+
+    def before(op: bytes, args, cm, tm) -> None:  # noqa: ANN001 - pypdf's visitor signature
+        try:
+            if op == b"q":
+                stack.append((state["fill"], state["mode"]))
+            elif op == b"Q" and stack:
+                state["fill"], state["mode"] = stack.pop()
+            elif op == b"g" and len(args) == 1:
+                state["fill"] = ("gray", (float(args[0]),))
+            elif op == b"rg" and len(args) == 3:
+                state["fill"] = ("rgb", tuple(float(a) for a in args))
+            elif op == b"k" and len(args) == 4:
+                state["fill"] = ("cmyk", tuple(float(a) for a in args))
+            elif op in (b"sc", b"scn") and args:  # a pattern name fails float(): nothing tracked
+                vals = tuple(float(a) for a in args)
+                state["fill"] = {1: ("gray", vals), 3: ("rgb", vals), 4: ("cmyk", vals)}.get(len(vals))
+            elif op == b"Tr" and args:
+                state["mode"] = int(args[0])
+        except (TypeError, ValueError):
+            pass  # a malformed operand changes nothing we track
+
+    def visit(text: str, cm, tm, font, size) -> None:  # noqa: ANN001
+        if not text.strip():
+            return
+        pt = abs(float(size or 0)) * _scale(tm) * _scale(cm)
+        if state["mode"] == 3 or _is_white(state["fill"]) or pt < HIDDEN_MIN_PT:
+            hidden.append(text.strip())
+
+    txt = page.extract_text(visitor_operand_before=before, visitor_text=visit) or ""
+    for h in hidden:
+        txt = txt.replace(h, "", 1)
+    return txt, hidden
+
+
 def load_pdf(data: bytes, max_pages: int, max_chars: int) -> dict[str, Any]:
     import pypdf
 
@@ -86,9 +150,12 @@ def _read_pdf(pypdf: Any, data: bytes, max_pages: int, max_chars: int) -> dict[s
         if n > max_pages:
             raise LoadError(f"This PDF has {n} pages; the limit is {max_pages}. Split it into "
                             "smaller files.")
-        pages, scanned, total = [], [], 0
+        pages, scanned, total, flags, removed = [], [], 0, [], []
         for i, page in enumerate(reader.pages, start=1):
-            txt = page.extract_text() or ""
+            txt, hidden = _page_text(page)
+            for h in hidden:
+                flags.append(f"Hidden text removed (white, invisible or tiny): {h[:80]!r} (page {i})")
+                removed.append({"text": h, "page": i})
             total += len(txt)
             if total > max_chars:
                 raise LoadError(f"This PDF holds more than {max_chars:,} characters of text; split it "
@@ -131,4 +198,5 @@ def _read_pdf(pypdf: Any, data: bytes, max_pages: int, max_chars: int) -> dict[s
         warnings.append("Pages that look scanned (images with no text layer) were skipped: "
                         + ", ".join(map(str, scanned)))
     title = " ".join(str(title).split()) if title else None
-    return {"pages": pages, "title": title or None, "warnings": warnings}
+    return {"pages": pages, "title": title or None, "warnings": warnings, "flags": flags,
+            "hidden": removed}

@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -36,6 +36,7 @@ class Outcome:
     chunks: int = 0
     warnings: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    held: bool = False  # flagged, so kept as a draft for review although "approved" was asked
 
 
 @dataclass
@@ -93,8 +94,11 @@ class Ingestor:
         return h.hexdigest()[:16]
 
     def ingest_bytes(self, data: bytes, display_name: str, meta: DocMeta, source_path: Path,
-                     force: bool = False) -> Outcome:
-        """``force``: index it even if this version is already current (a rebuild of the index)."""
+                     force: bool = False, accept_flags: bool = False) -> Outcome:
+        """``force``: index it even if this version is already current (a rebuild of the index,
+        which keeps every version's review status). A file the loaders flag (hidden text, text
+        that reads as instructions to an AI) is never published at once: it is kept as a draft
+        for a reviewer, unless ``accept_flags`` says someone has read the flags."""
         col = self.store.name
         version = self._version(data, meta)
         cur = self.catalog.current(col, include_drafts=True).get(meta.doc_id)
@@ -120,6 +124,9 @@ class Ingestor:
                            "Shorten the title or the headings and try again.")
         if not chunks:
             return Outcome(meta.doc_id, "failed", "No text could be extracted from this file.")
+        held = bool(parsed.get("flags")) and meta.review_status == "approved" and not (accept_flags or force)
+        if held:
+            meta = replace(meta, review_status="draft")
         self.catalog.begin_version(meta, version, col, str(source_path), hashlib.sha256(data).hexdigest())
         self.catalog.set_flags(meta.doc_id, version, parsed.get("flags", []), display_name)
         self.catalog.put_text(meta.doc_id, version, "\n\n".join(p["text"] for p in parsed["pages"]))
@@ -138,14 +145,14 @@ class Ingestor:
                 self.catalog.fail_version(meta.doc_id, version, col, str(exc))
             return Outcome(meta.doc_id, "failed", f"Indexing failed: {exc}")
         return Outcome(meta.doc_id, "updated" if cur else "added", chunks=len(chunks),
-                       warnings=parsed.get("warnings", []), flags=parsed.get("flags", []))
+                       warnings=parsed.get("warnings", []), flags=parsed.get("flags", []), held=held)
 
-    def ingest_path(self, path: Path, meta: DocMeta) -> Outcome:
+    def ingest_path(self, path: Path, meta: DocMeta, accept_flags: bool = False) -> Outcome:
         try:
             data = path.read_bytes()
         except OSError as exc:
             return Outcome(meta.doc_id, "failed", f"Cannot read {path.name}: {exc.strerror}.")
-        return self.ingest_bytes(data, path.name, meta, path)
+        return self.ingest_bytes(data, path.name, meta, path, accept_flags=accept_flags)
 
     def ingest_manifest(self, manifest: Manifest, only: Iterable[str] | None = None,
                         prune: bool = False, on_doc: Callable[[Outcome], None] | None = None
@@ -155,7 +162,7 @@ class Ingestor:
         wanted = set(only) if only else None
         for d in manifest.documents:
             if wanted is None or d.meta.doc_id in wanted:
-                report.outcomes.append(self.ingest_path(d.path, d.meta))
+                report.outcomes.append(self.ingest_path(d.path, d.meta, accept_flags=bool(d.accept_flags)))
                 if on_doc:
                     on_doc(report.outcomes[-1])
         if manifest.referrals:

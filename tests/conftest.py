@@ -109,8 +109,9 @@ def write_corpus(root: Path) -> Path:
         entries.append(_entry(doc_id, title, f"docs/{doc_id}.{ext}", jur, topics,
                               "es" if doc_id.endswith("-es") else "en"))
     (docs_dir / "co-receipts.html").write_text(HTML_DOC, encoding="utf-8")
-    entries.append(_entry("co-receipts", "Colorado trip receipts", "docs/co-receipts.html", "US-CO",
-                          ["pay_transparency"], "en"))
+    entries.append({**_entry("co-receipts", "Colorado trip receipts", "docs/co-receipts.html", "US-CO",
+                             ["pay_transparency"], "en"),
+                    "accept_flags": "reviewed: the hidden text is removed, the rest is the agency page"})
     make_pdf(docs_dir / "wa-sick.pdf", PDF_PAGES, title="Washington drivers")
     entries.append(_entry("wa-sick", "Washington drivers: sick time and injury", "docs/wa-sick.pdf",
                           "US-WA", ["sick_leave", "injury"], "en"))

@@ -191,3 +191,27 @@ def test_prune_unpublishes_a_document_removed_from_the_manifest(tmp_path, corpus
         assert "seattle-deact" not in {p.doc_id for p in a.retriever.search(q, "US-WA-Seattle", k=10)}
     finally:
         a.close()
+
+
+def test_a_flagged_manifest_document_is_held_unless_the_manifest_says_why(tmp_path, corpus, embedder):
+    """co-receipts has hidden HTML text; it is published only because its manifest entry gives
+    accept_flags. Without it, the same file stays a draft for review (issue 10, item 9)."""
+    import yaml
+
+    raw = yaml.safe_load(corpus.read_text(encoding="utf-8"))
+    for e in raw["documents"]:
+        e.pop("accept_flags", None)
+    bare = corpus.with_name("manifest-no-accept.yaml")
+    bare.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    for manifest, want in ((bare, "draft"), (corpus, "approved")):
+        s = settings_for(tmp_path / manifest.stem)
+        a = build_assistant(s, embedder=embedder)
+        try:
+            rep = Ingestor(s, embedder, a.store, a.catalog).ingest_manifest(load_manifest(manifest))
+            out = next(o for o in rep.outcomes if o.doc_id == "co-receipts")
+            assert out.flags and out.held == (want == "draft")
+            row = a.catalog.current(a.store.name, include_drafts=True)["co-receipts"]
+            assert row["review_status"] == want
+            assert all(o.held is False for o in rep.outcomes if o.doc_id != "co-receipts")
+        finally:
+            a.close()

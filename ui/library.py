@@ -137,9 +137,14 @@ def review_tab(lib: Library, reviewer: bool) -> None:
                 st.code(lib.diff(r["doc_id"], hist[-2]["version"], hist[-1]["version"]), language="diff")
             else:
                 st.text((lib.catalog.get_text(r["doc_id"], r["version"]) or "")[:3000])
+            accept = False
+            if r["flags"]:
+                accept = st.checkbox("I have read the flagged text above and want to publish it anyway",
+                                     key=f"accept-{r['doc_id']}", disabled=not reviewer)
             c1, c2 = st.columns(2)
-            if c1.button("Approve", key=f"approve-{r['doc_id']}", disabled=not reviewer):
-                lib.approve(r["doc_id"])
+            if c1.button("Approve", key=f"approve-{r['doc_id']}",
+                         disabled=not reviewer or (bool(r["flags"]) and not accept)):
+                lib.approve(r["doc_id"], accept_flags=accept)
                 st.rerun()
             if c2.button("Reject this draft", key=f"reject-{r['doc_id']}", disabled=not reviewer,
                          help="Only this draft version; the approved version stays published."):

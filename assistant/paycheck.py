@@ -1,0 +1,219 @@
+""""Was I paid right?": the minimum a pay rule requires for what the worker did, from the facts.
+
+Each rule is a small pure function of the worker's numbers and one fact record's figures: the code
+says which formula a rule uses, every number comes from corpus/facts. A period that straddles a
+rate change is split at the change. Where no verified figure covers a date, the check says so and
+names the last verified figure and where the current one is published; it never guesses.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Sequence
+
+from .facts.model import Fact, Value, format_date
+from .understanding.places import place_name, scope
+
+CENT = Decimal("0.01")
+
+# Which formula each rule uses (the figures are the record's):
+# - "hourly": the rate times the hours that count (trip, engaged or work time) over the period;
+# - "per_offer": for one offer or trip, the time rate times minutes plus the distance rate times
+#   miles, or the per-offer (per-trip) minimum if that is more.
+RULES: dict[str, str] = {
+    "nyc-delivery-minimum-pay": "hourly",
+    "ma-settlement-pay-floor": "hourly",
+    "ny-uber-lyft-minimum-pay-outside-nyc": "hourly",
+    "on-dpwra-minimum-wage": "hourly",
+    "uk-national-living-wage": "hourly",
+    "ca-prop22-hourly-floor-at-state-minimum": "hourly",
+    "seattle-app-minimum-payment": "per_offer",
+    "wa-tnc-minimum-pay-seattle": "per_offer",
+    "wa-tnc-minimum-pay-outside-seattle": "per_offer",
+    "mn-tnc-minimum-pay": "per_offer",
+}
+# What the hours or minutes are called by each rule (the worker enters that time, nothing else).
+TIME_IS = {"nyc-delivery-minimum-pay": "trip time (from accepting an offer to finishing it)",
+           "ma-settlement-pay-floor": "engaged time (driving to a pickup and with a rider)",
+           "ny-uber-lyft-minimum-pay-outside-nyc": "engaged time (from dispatch to the end of the ride)",
+           "on-dpwra-minimum-wage": "work time on assignments (from accepting to finishing)",
+           "uk-national-living-wage": "working time",
+           "ca-prop22-hourly-floor-at-state-minimum": "engaged time (from accepting a request to finishing it)"}
+
+
+class PayInputError(ValueError):
+    """A number the check cannot use; the message says what to enter."""
+
+
+@dataclass
+class PayCheck:
+    rule: str                       # fact record id
+    place: str
+    minimum: Decimal | None         # None: no verified figure covers the period
+    paid: Decimal
+    shortfall: Decimal | None
+    lines: list[str] = field(default_factory=list)      # the formula with the figures filled in
+    sources: list[dict] = field(default_factory=list)   # one per figure used: doc, section, quote, dates
+    warnings: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)      # numbers the rule needs that were not given
+    stale: bool = False             # a figure used was due to change and no newer one is verified
+
+    def to_dict(self) -> dict:
+        money = (lambda d: None if d is None else str(d))
+        return {"rule": self.rule, "place": self.place, "minimum": money(self.minimum),
+                "paid": money(self.paid), "shortfall": money(self.shortfall), "lines": self.lines,
+                "sources": self.sources, "warnings": self.warnings, "needs": self.needs,
+                "stale": self.stale}
+
+
+def amount(text: str) -> Decimal:
+    """'$22.13', 'CA$17.60', '£12.71' -> Decimal('22.13')."""
+    digits = "".join(ch for ch in str(text) if ch.isdigit() or ch == ".")
+    try:
+        return Decimal(digits)
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {text!r}") from None
+
+
+def _money(d: Decimal, sign: str) -> str:
+    return f"{sign}{d.quantize(CENT, ROUND_HALF_UP):,}"
+
+
+def _sign(f: Fact) -> str:
+    v = f.latest().figures
+    first = next(iter(v.values()), "$")
+    return "".join(ch for ch in str(first) if not (ch.isdigit() or ch in ".,")) or "$"
+
+
+def rules_for(facts: Sequence[Fact], place: str, work: str | None) -> list[Fact]:
+    """The pay rules for a place (its own first, then the places above it) and kind of work."""
+    levels = scope(place) or []
+    got = [f for f in facts if f.id in RULES and f.jurisdiction in levels and f.applies_to(work)]
+    return sorted(got, key=lambda f: -levels.index(f.jurisdiction))
+
+
+def _source(f: Fact, v: Value) -> dict:
+    ev = v.evidence_for("en")
+    return {"fact": f.id, "doc_id": ev.doc_id, "section": ev.section, "quote": " ".join(ev.quote),
+            "effective_from": v.effective_from.isoformat(),
+            "effective_to": v.effective_to.isoformat() if v.effective_to else None,
+            "last_verified": f.last_verified.isoformat(), "published_at": f.published_at}
+
+
+def _segments(f: Fact, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date, Value | None]]:
+    """The period cut where the record's value changes (None where no value covers the days)."""
+    out: list[tuple[dt.date, dt.date, Value | None]] = []
+    day = start
+    while day <= end:
+        v = f.value_on(day)
+        stop = day
+        while stop < end and f.value_on(stop + dt.timedelta(days=1)) is v:
+            stop += dt.timedelta(days=1)
+        out.append((day, stop, v))
+        day = stop + dt.timedelta(days=1)
+    return out
+
+
+def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
+          minutes: float | None = None, miles: float | None = None, today: dt.date | None = None
+          ) -> PayCheck:
+    """The minimum the rule ``f`` requires for the period and what was paid (without tips)."""
+    kind = RULES[f.id]
+    paid_d = _number(paid, "what the app paid (without tips)")
+    if end < start:
+        raise PayInputError("The period ends before it starts: check the dates.")
+    if (end - start).days > 366:
+        raise PayInputError("Check one pay period at a time (at most a year).")
+    today = today or dt.date.today()
+    sign = _sign(f)
+    out = PayCheck(f.id, f.jurisdiction, None, paid_d, None)
+    if minutes is None:
+        out.needs.append("minutes" if kind == "per_offer" else "hours")
+    if kind == "per_offer" and miles is None:
+        out.needs.append("miles")
+    if out.needs:
+        return out
+    mins = _number(minutes, "the time")
+    dist = _number(miles, "the distance") if miles is not None else Decimal(0)
+    if kind == "per_offer" and start != end:
+        raise PayInputError("This rule is checked per offer or trip: enter one offer's date, minutes "
+                            "and miles.")
+    total = Decimal(0)
+    covered = True
+    days = Decimal((end - start).days + 1)
+    for a, b, v in _segments(f, start, end):
+        if v is None:
+            covered = False
+            last = f.latest()
+            when = "before the rule started" if a < f.values[0].effective_from else "after the last verified figure"
+            out.warnings.append(
+                f"No verified figure covers {format_date(a, 'en')} to {format_date(b, 'en')} ({when}). "
+                f"The last verified one is from {format_date(last.effective_from, 'en')}; the current "
+                f"figure is published by {f.published_by.get('en') or 'the agency'}"
+                + (f" at {f.published_at}" if f.published_at else "") + ".")
+            continue
+        share = Decimal((b - a).days + 1) / days  # time is spread evenly over the days (an assumption)
+        fig = {k: amount(x) for k, x in v.figures.items() if k not in ("min_age", "engaged_time_share")}
+        out.sources.append(_source(f, v))
+        span = f"{format_date(a, 'en')} to {format_date(b, 'en')}"
+        if kind == "hourly":
+            rate = fig.get("hourly") or fig.get("rate")
+            hours = mins / 60 * share
+            part = rate * hours
+            out.lines.append(f"{span}: {_money(rate, sign)} an hour × {hours.quantize(CENT)} hours of "
+                             f"{TIME_IS.get(f.id, 'time that counts')} = {_money(part, sign)}")
+        else:
+            per_min, per_mile = fig["per_minute"], fig["per_mile"]
+            floor = fig.get("per_offer") or fig.get("per_trip")
+            time_distance = per_min * mins + per_mile * dist
+            part = max(time_distance, floor)
+            out.lines.append(f"{span}: {_money(per_min, sign)} × {mins} minutes + {_money(per_mile, sign)} × "
+                             f"{dist} miles = {_money(time_distance, sign)}; the minimum per offer is "
+                             f"{_money(floor, sign)}; the greater is {_money(part, sign)}")
+        total += part
+        if f.next_change and today >= f.next_change and v is f.latest() and v.effective_to is None:
+            out.stale = True
+            out.warnings.append(f"This figure was expected to change on {format_date(f.next_change, 'en')} "
+                                "and no newer one is verified: check "
+                                + (f.published_at or "the agency") + ".")
+    if not out.sources:
+        return out
+    out.minimum = total.quantize(CENT, ROUND_HALF_UP)
+    if not covered:
+        out.warnings.append("The minimum shown covers only the days with a verified figure.")
+    out.shortfall = max(Decimal(0), out.minimum - paid_d).quantize(CENT) if covered else None
+    if f.id == "uk-national-living-wage":
+        out.warnings.append("The National Living Wage applies to workers and employees aged "
+                            f"{f.latest().figures.get('min_age', '21')} or over, not to the self-employed.")
+    return out
+
+
+def _number(x: object, what: str) -> Decimal:
+    try:
+        d = Decimal(str(x).replace(",", "").replace("$", "").strip())
+    except InvalidOperation:
+        raise PayInputError(f"Enter {what} as a number, for example 38.50.") from None
+    if not d.is_finite() or d < 0:
+        raise PayInputError(f"Enter {what} as a number of 0 or more.")
+    if d > Decimal("1000000"):
+        raise PayInputError(f"{what.capitalize()} looks too large: check the number.")
+    return d
+
+
+def summary(c: PayCheck, sign: str = "$") -> str:
+    """Plain lines for the CLI and the chat: the result first, then the working."""
+    name = place_name(c.place)
+    if c.needs:
+        return f"To check this under the rule for {name} I need: {', '.join(c.needs)}."
+    if c.minimum is None:
+        return "\n".join([f"I can't compute the minimum for {name} for these dates."] + c.warnings)
+    least = "at least " if c.stale else ""  # the figure may have gone up since it was verified
+    head = (f"Under the rule for {name}, the minimum for this was {least}{_money(c.minimum, sign)}; you "
+            f"were paid {_money(c.paid, sign)}"
+            + (f", {least}{_money(c.shortfall, sign)} short." if c.shortfall else
+               (", which is not below it." if not c.stale else "."))
+            if c.shortfall is not None else
+            f"Under the rule for {name}, the minimum for the days with a verified figure was "
+            f"{least}{_money(c.minimum, sign)}.")
+    return "\n".join([head, *c.lines, *c.warnings])

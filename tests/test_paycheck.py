@@ -1,0 +1,94 @@
+"""'Was I paid right?': the pay rules over the real fact records, with values worked out by hand
+from the official formulas (issue 12)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+from assistant.facts import load_facts
+from assistant.paycheck import PayInputError, check, rules_for, summary
+from conftest import ROOT
+
+FACTS = {f.id: f for f in load_facts(ROOT / "corpus" / "facts")}
+D = dt.date.fromisoformat
+TODAY = D("2026-12-02")
+
+
+@pytest.mark.parametrize("rule,start,end,minutes,miles,paid,minimum,short", [
+    # NYC delivery: $22.13 an hour of trip time from April 1, 2026; 3 h -> 66.39
+    ("nyc-delivery-minimum-pay", "2026-11-02", "2026-11-08", 180, None, "38", "66.39", "28.39"),
+    # a week that straddles April 1, 2026, 14 h spread evenly: 7 h x 21.44 + 7 h x 22.13
+    ("nyc-delivery-minimum-pay", "2026-03-25", "2026-04-07", 840, None, "290", "304.99", "14.99"),
+    # paid more than the minimum: no shortfall
+    ("nyc-delivery-minimum-pay", "2026-11-02", "2026-11-08", 60, None, "30", "22.13", "0.00"),
+    # Seattle 2025, one offer: 0.45 x 20 min + 0.77 x 3 mi = 11.31 (more than the $5.20 per offer)
+    ("seattle-app-minimum-payment", "2025-06-02", "2025-06-02", 20, 3, "5", "11.31", "6.31"),
+    # a short offer: 0.45 x 5 + 0.77 x 0.5 = 2.635, so the per-offer minimum of $5.20 applies
+    ("seattle-app-minimum-payment", "2025-06-02", "2025-06-02", 5, 0.5, "4", "5.20", "1.20"),
+    # Seattle 2024 rates: 0.44 x 10 + 0.74 x 2 = 5.88
+    ("seattle-app-minimum-payment", "2024-03-01", "2024-03-01", 10, 2, "5.88", "5.88", "0.00"),
+    # Ontario: CA$17.60 an hour of work time from October 1, 2025
+    ("on-dpwra-minimum-wage", "2026-01-05", "2026-01-11", 600, None, "150", "176.00", "26.00"),
+])
+def test_rules_by_hand(rule, start, end, minutes, miles, paid, minimum, short):
+    c = check(FACTS[rule], start=D(start), end=D(end), paid=paid, minutes=minutes, miles=miles, today=TODAY)
+    assert c.minimum == Decimal(minimum) and c.shortfall == Decimal(short)
+    assert c.sources and all(s["doc_id"] and s["quote"] for s in c.sources)
+
+
+def test_a_date_with_no_verified_figure_says_so_and_never_guesses():
+    # Seattle's 2026 rates are not verified in our records; 2023 is before the rule started.
+    for day in ("2026-06-02", "2023-06-02"):
+        c = check(FACTS["seattle-app-minimum-payment"], start=D(day), end=D(day), paid="5",
+                  minutes=20, miles=3, today=TODAY)
+        assert c.minimum is None and c.shortfall is None
+        assert "No verified figure" in c.warnings[0] and "seattle.gov" in c.warnings[0]
+    # a figure past its expected change is used as a floor, and said to be possibly out of date
+    c = check(FACTS["ma-settlement-pay-floor"], start=D("2026-11-02"), end=D("2026-11-08"), paid="300",
+              minutes=600, today=TODAY)
+    assert c.minimum == Decimal("334.80") and c.stale
+    assert "at least $334.80" in summary(c)
+
+
+@pytest.mark.parametrize("kw,message", [
+    ({"paid": "-3", "minutes": 60}, "0 or more"),
+    ({"paid": "lots", "minutes": 60}, "as a number"),
+    ({"paid": "30", "minutes": float("nan")}, "as a number"),
+    ({"paid": "30", "minutes": 1e12}, "too large"),
+])
+def test_bad_numbers_get_a_message_not_an_exception(kw, message):
+    with pytest.raises(PayInputError, match=message):
+        check(FACTS["nyc-delivery-minimum-pay"], start=D("2026-11-02"), end=D("2026-11-08"), today=TODAY, **kw)
+    with pytest.raises(PayInputError, match="ends before it starts"):
+        check(FACTS["nyc-delivery-minimum-pay"], start=D("2026-11-08"), end=D("2026-11-02"), paid="1",
+              minutes=60, today=TODAY)
+
+
+def test_a_missing_number_is_asked_for_and_rules_follow_place_and_work():
+    c = check(FACTS["seattle-app-minimum-payment"], start=D("2025-06-02"), end=D("2025-06-02"), paid="5",
+              minutes=20, today=TODAY)
+    assert c.needs == ["miles"] and c.minimum is None and "need: miles" in summary(c)
+    facts = list(FACTS.values())
+    assert rules_for(facts, "US-WA-Seattle", "delivery")[0].id == "seattle-app-minimum-payment"
+    assert rules_for(facts, "US-WA-Seattle", "rideshare")[0].id == "wa-tnc-minimum-pay-seattle"
+    assert rules_for(facts, "US-NY-NYC", "delivery")[0].id == "nyc-delivery-minimum-pay"
+    assert rules_for(facts, "US-NY", "rideshare")[0].id == "ny-uber-lyft-minimum-pay-outside-nyc"
+
+
+def test_cli_check_pay():
+    r = subprocess.run([sys.executable, "-m", "ingest", "check-pay", "--place", "US-NY-NYC", "--work",
+                        "delivery", "--from", "2026-11-02", "--to", "2026-11-08", "--hours", "3",
+                        "--paid", "38", "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["minimum"] == "66.39" and out["shortfall"] == "28.39"
+    assert out["sources"][0]["doc_id"] == "nyc-delivery-minimum-pay"
+    r = subprocess.run([sys.executable, "-m", "ingest", "check-pay", "--place", "US-NY-NYC", "--from",
+                        "2026-11-02", "--hours", "3", "--paid", "-1"], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    assert r.returncode == 2 and "0 or more" in r.stderr and "Traceback" not in r.stderr
