@@ -42,6 +42,13 @@ TIME_IS = {"nyc-delivery-minimum-pay": "trip time (from accepting an offer to fi
            "ca-prop22-hourly-floor-at-state-minimum": "engaged time (from accepting a request to finishing it)"}
 
 
+# Prop 22's per-mile part: our newest verified figure is for 2023 (ca-prop22-per-mile), so the check
+# gives the hourly part and says what is left out, with the publisher that record names.
+PROP22_MILES = ("Prop 22's floor also adds an amount per engaged mile. Our newest verified per-mile "
+                "figure is for 2023, so it is left out here and the real minimum is higher: the current "
+                "figure is published by the California State Treasurer (https://www.treasurer.ca.gov/prop-22.asp).")
+
+
 class PayInputError(ValueError):
     """A number the check cannot use; the message says what to enter."""
 
@@ -183,6 +190,8 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
     if not covered:
         out.warnings.append("The minimum shown covers only the days with a verified figure.")
     out.shortfall = max(Decimal(0), out.minimum - paid_d).quantize(CENT) if covered else None
+    if f.id == "ca-prop22-hourly-floor-at-state-minimum":
+        out.warnings.append(PROP22_MILES)
     if f.id == "uk-national-living-wage":
         out.warnings.append("The National Living Wage applies to workers and employees aged "
                             f"{f.latest().figures.get('min_age', '21')} or over, not to the self-employed.")

@@ -53,6 +53,10 @@ def test_a_date_with_no_verified_figure_says_so_and_never_guesses():
               minutes=600, today=TODAY)
     assert c.minimum == Decimal("334.80") and c.stale
     assert "at least $334.80" in summary(c)
+    # Prop 22: the hourly part only, and the per-mile part named as missing
+    c = check(FACTS["ca-prop22-hourly-floor-at-state-minimum"], start=D("2026-11-02"), end=D("2026-11-08"),
+              paid="100", minutes=300, today=TODAY)
+    assert c.minimum == Decimal("101.40") and any("per engaged mile" in w for w in c.warnings)
 
 
 @pytest.mark.parametrize("kw,message", [
