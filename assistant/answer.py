@@ -119,8 +119,10 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
                if (p.doc_id, p.section.split(" > ")[-1]) not in lead_sections
                and (_base(p.doc_id) in lead_docs or i < 2)
                and (p.jurisdiction in lead_places or u.place is not None)] if leads else list(passages)
+    # After a direct answer a quote must earn its place: none is better than background.
     ex = extract(q, qvec, support, a.embedder, u.language, n_quotes, start=len(cites) + 1,
-                 floor=s.quote_floor, where=u.place, work=u.work)
+                 floor=s.support_floor if leads else s.quote_floor, keep_best=not leads,
+                 where=u.place, work=u.work)
     if not ex.citations and not leads:
         return a._refusal(u, passages, warnings)
     if ex.lines:

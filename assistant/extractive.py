@@ -143,6 +143,7 @@ def _words(s: str) -> set[str]:
 
 def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], embedder: Embedder,
             language: str, max_sentences: int, *, start: int = 1, floor: float = -9.0,
+            keep_best: bool = True,
             where: str | None = None, work: str | None = None) -> Extract:
     """Up to ``max_sentences`` quotes, numbered from ``start``; a quote from a place other than
     ``where`` (or any non-federal place when ``where`` is unknown) is labelled with its place."""
@@ -173,7 +174,7 @@ def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], e
     seen: list[set[str]] = []
     for i in np.argsort(scores)[::-1]:
         pi = cands[i][0]
-        if picked and scores[i] < floor:
+        if (picked or not keep_best) and scores[i] < floor:
             break
         if per.get(pi, 0) >= PER_PASSAGE:
             continue

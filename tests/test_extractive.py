@@ -66,3 +66,13 @@ def test_extract_in_spanish_labels_english_quotes_and_nothing_to_quote(embedder)
     ex = extract(q, qv, [_p(1, "Drivers must be paid at least $1.28 per mile in Minnesota.")], embedder,
                  "es", 3, where="US-MN")
     assert ex.lines[0].endswith("[1] (en inglés)")
+
+
+def test_after_a_direct_answer_no_background_quote_is_kept_just_for_being_the_best(embedder):
+    """A Spanish Prop 22 deactivation answer was followed by quotes on the ABC test and a court
+    case: after a direct answer, a quote must clear the floor; the best is not kept regardless."""
+    ps = [_p(1, "The museum opens at nine and the gift shop sells postcards of old bridges.")]
+    q = "can the app deactivate me without a reason"
+    v = embedder.embed([q], query=True)[0]
+    assert extract(q, v, ps, embedder, "en", 3, floor=0.45).citations          # the best is kept
+    assert not extract(q, v, ps, embedder, "en", 3, floor=0.45, keep_best=False).citations
