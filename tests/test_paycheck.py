@@ -32,6 +32,9 @@ TODAY = D("2026-12-02")
     ("seattle-app-minimum-payment", "2025-06-02", "2025-06-02", 5, 0.5, "4", "5.20", "1.20"),
     # Seattle 2024 rates: 0.44 x 10 + 0.74 x 2 = 5.88
     ("seattle-app-minimum-payment", "2024-03-01", "2024-03-01", 10, 2, "5.88", "5.88", "0.00"),
+    # Washington outside Seattle, 2024 (WSR 23-20-087): 0.38 x 15 + 1.31 x 4 = 10.94; a short trip gets $3.37
+    ("wa-tnc-minimum-pay-outside-seattle", "2024-05-01", "2024-05-01", 15, 4, "6", "10.94", "4.94"),
+    ("wa-tnc-minimum-pay-outside-seattle", "2024-05-01", "2024-05-01", 3, 0.5, "3", "3.37", "0.37"),
     # Ontario: CA$17.60 an hour of work time from October 1, 2025
     ("on-dpwra-minimum-wage", "2026-01-05", "2026-01-11", 600, None, "150", "176.00", "26.00"),
 ])
