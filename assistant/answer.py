@@ -10,7 +10,8 @@ from .citations import verify
 from .errors import ContextTooLong, ProviderError, StreamInterrupted
 from .extractive import extract
 from .facts.match import Match, as_of_line, citation, direct_lines, figure_check
-from .facts.model import check_figures
+from . import paycheck
+from .facts.model import check_figures, render
 from .prompts import build_messages, fit_budget
 from .prompts import text as t
 from .types import Answer, Citation, Passage, Referral
@@ -102,9 +103,12 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     not_covered = u.intent == "platform_policy" and not leads  # the company decides; no record says
     if not_covered:
         blocks.append(t(u.language, "platform_policy"))
+    pay = pay_check_block(a, q, u, today, visible, cites)
+    if pay:
+        blocks.append(pay)
     if leads:
-        lines, rendered = direct_lines(leads, u.language, u.place, 1)
-        cites = [citation(i + 1, r, visible.get(r.evidence.doc_id)) for i, r in enumerate(rendered)]
+        lines, rendered = direct_lines(leads, u.language, u.place, len(cites) + 1)
+        cites += [citation(len(cites) + i + 1, r, visible.get(r.evidence.doc_id)) for i, r in enumerate(rendered)]
         blocks.append("\n".join(lines))
         if u.place is not None or {r.fact.jurisdiction for r in rendered} <= {"US"}:
             blocks.append(f"*{as_of_line(rendered[0], u.language, today)}*")
@@ -142,6 +146,22 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
                   extra={"figure_check": bad, "quotes": list(ex.quotes),
                          "not_covered": "platform_policy" if not_covered else "",
                          "lead_sentences": [m.rendered.sentence for m in leads]})
+
+
+def pay_check_block(a: "Assistant", q: str, u: Understanding, today, visible, cites: list[Citation]) -> str:
+    """"$38 for 3 hours in NYC": the pay check, first, with the rate it used cited (the record's
+    quote holds the rate; the minimum and shortfall are computed from it). Adds its citation."""
+    got = paycheck.from_question(a.factbook.facts, q, u.place, u.work, today)
+    if got is None:
+        return ""
+    f, c = got
+    r = render(f, u.language, today)
+    if c.needs or c.minimum is None or r is None:
+        return f"**{t(u.language, 'pay_check')}** " + paycheck.summary(c, paycheck._sign(f)).replace("\n", " ")
+    cites.append(citation(len(cites) + 1, r, visible.get(r.evidence.doc_id)))
+    lines = paycheck.summary(c, paycheck._sign(f)).split("\n")
+    return (f"**{t(u.language, 'pay_check')}** {lines[0]} [{len(cites)}]\n"
+            + "\n".join(f"- {ln}" for ln in lines[1:]))
 
 
 # -- generative -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ names the last verified figure and where the current one is published; it never 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Sequence
@@ -163,7 +164,8 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
         share = Decimal((b - a).days + 1) / days  # time is spread evenly over the days (an assumption)
         fig = {k: amount(x) for k, x in v.figures.items() if k not in ("min_age", "engaged_time_share")}
         out.sources.append(_source(f, v))
-        span = f"{format_date(a, 'en')} to {format_date(b, 'en')}"
+        span = (f"On {format_date(a, 'en')}" if a == b else
+                f"{format_date(a, 'en')} to {format_date(b, 'en')}")
         if kind == "hourly":
             rate = fig.get("hourly") or fig.get("rate")
             hours = mins / 60 * share
@@ -226,3 +228,50 @@ def summary(c: PayCheck, sign: str = "$") -> str:
             f"Under the rule for {name}, the minimum for the days with a verified figure was "
             f"{least}{_money(c.minimum, sign)}.")
     return "\n".join([head, *c.lines, *c.warnings])
+
+
+# -- from a chat question ------------------------------------------------------------------------
+_MONEY = re.compile(r"(?:[$£€]\s?(\d[\d,]*(?:\.\d{1,2})?)|(\d[\d,]*(?:\.\d{1,2})?)\s?(?:dollars|bucks|dólares|dolares|usd)\b)",
+                    re.I)
+_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s?(?:hours?|hrs?|h|horas?)\b", re.I)
+_MINUTES = re.compile(r"(\d+(?:\.\d+)?)\s?(?:minutes?|mins?|minutos?)\b", re.I)
+_MILES = re.compile(r"(\d+(?:\.\d+)?)\s?(?:miles?|mi|millas?)\b", re.I)
+
+
+@dataclass(frozen=True)
+class AskedPay:
+    paid: Decimal
+    minutes: float | None
+    miles: float | None
+
+
+def numbers_in(question: str) -> AskedPay | None:
+    """What a question says it was paid and for how long ("$38 for 3 hours"), or None when it
+    gives no amount paid or no time (then it is not a pay check)."""
+    money = _MONEY.search(question)
+    hours, mins = _HOURS.search(question), _MINUTES.search(question)
+    if not money or not (hours or mins):
+        return None
+    paid = Decimal((money.group(1) or money.group(2)).replace(",", ""))
+    minutes = float(hours.group(1)) * 60 if hours else 0.0
+    minutes += float(mins.group(1)) if mins else 0.0
+    miles = _MILES.search(question)
+    return AskedPay(paid, minutes, float(miles.group(1)) if miles else None)
+
+
+def from_question(facts: Sequence[Fact], question: str, place: str | None, work: str | None,
+                  today: dt.date) -> tuple[Fact, PayCheck] | None:
+    """The pay check a question asks for, at today's rate, when it carries the numbers and its
+    place has a pay rule for its kind of work."""
+    asked = numbers_in(question)
+    if asked is None or not place:
+        return None
+    rules = rules_for(facts, place, work)
+    if not rules:
+        return None
+    f = rules[0]
+    try:
+        return f, check(f, start=today, end=today, paid=asked.paid, minutes=asked.minutes,
+                        miles=asked.miles, today=today)
+    except PayInputError:
+        return None

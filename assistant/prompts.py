@@ -127,6 +127,7 @@ TEXT = {
                            "Here is the general guidance: check the terms in the app, ask the company "
                            "in writing, and keep screenshots and records.",
         "next_step": "What you can do — where to get help:",
+        "pay_check": "Your pay, checked (an estimate from the official rate; tips do not count):",
         "from_sources": "What the sources say (quoted word for word):",
         "figure_unchecked": "Some figures in this answer were not found in the sources it cites: "
                             "check them in the sources before relying on them.",
@@ -190,6 +191,7 @@ TEXT = {
                            "la guía general: revise los términos en la app, pregunte a la empresa por "
                            "escrito y guarde capturas y registros.",
         "next_step": "Qué puede hacer — dónde pedir ayuda:",
+        "pay_check": "Su pago, revisado (un cálculo con la tarifa oficial; las propinas no cuentan):",
         "from_sources": "Lo que dicen las fuentes (citado palabra por palabra):",
         "figure_unchecked": "Algunas cifras de esta respuesta no aparecen en las fuentes que cita: "
                             "revíselas en las fuentes antes de confiar en ellas.",

@@ -163,6 +163,11 @@ def test_issue_examples_on_the_starter_corpus(starter_index, embedder):
         # ...but only when the model is sure it is about the company's rule, not the law.
         ans = a.ask("do delivery apps have to pay me for the time im waiting between orders?")
         assert not ans.extra.get("not_covered") and "set by the company" not in ans.text
+        # the brief's own example: the answer leads with the arithmetic on the official rate, cited
+        ans = a.ask("I got $38 for 3 hours of deliveries in NYC last week, is that legal?")
+        first = ans.text.split("\n\n")[0]
+        assert "$66.39" in first and "$28.39 short" in first and "[1]" in first
+        assert ans.citations[0].doc_id == "nyc-delivery-minimum-pay" and "22.13" in ans.citations[0].quote
         # after a direct answer, quotes come from its documents or the two best passages.
         ans = a.ask("seattle doordash - whats the minimum they have to pay per offer in 2025")
         lead_docs = {c.doc_id for c in ans.citations[:len(ans.facts)]}

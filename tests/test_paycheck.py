@@ -99,3 +99,32 @@ def test_cli_check_pay():
                         "2026-11-02", "--hours", "3", "--paid", "-1"], capture_output=True, text=True,
                        cwd=ROOT, timeout=120)
     assert r.returncode == 2 and "0 or more" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("q,paid,minutes,miles", [
+    ("I got $38 for 3 hours of deliveries in NYC last week, is that legal?", "38", 180, None),
+    ("uber eats paid me 52 dollars for 2.5 hrs and 40 minutes", "52", 190, None),
+    ("me pagaron $7 por 20 minutos y 6 millas", "7", 20, 6),
+    ("how much is self employment tax?", None, None, None),      # no amount paid, no time
+    ("i made $400 last week", None, None, None),                  # no time
+])
+def test_numbers_in_a_question(q, paid, minutes, miles):
+    from assistant.paycheck import numbers_in
+
+    got = numbers_in(q)
+    if paid is None:
+        assert got is None
+    else:
+        assert got.paid == Decimal(paid) and got.minutes == minutes and got.miles == miles
+
+
+def test_the_chat_check_uses_the_rule_for_the_place_and_work():
+    from assistant.paycheck import from_question
+
+    facts = list(FACTS.values())
+    f, c = from_question(facts, "$38 for 3 hours", "US-NY-NYC", "delivery", TODAY)
+    assert f.id == "nyc-delivery-minimum-pay" and c.shortfall == Decimal("28.39")
+    assert from_question(facts, "$38 for 3 hours", None, "delivery", TODAY) is None    # no place
+    assert from_question(facts, "$38 for 3 hours", "US-TX", "delivery", TODAY) is None  # no rule
+    f, c = from_question(facts, "$7 for 20 minutes", "US-WA-Seattle", "delivery", D("2025-05-01"))
+    assert c.needs == ["miles"]                                    # the rule needs the distance
