@@ -101,6 +101,13 @@ def rules_for(facts: Sequence[Fact], place: str, work: str | None) -> list[Fact]
     return sorted(got, key=lambda f: -levels.index(f.jurisdiction))
 
 
+def ambiguous(rules: Sequence[Fact]) -> bool:
+    """The most specific place has rules for different kinds of work (Seattle: delivery apps and
+    rideshare): the kind of work must be known to pick one."""
+    top = [f for f in rules if f.jurisdiction == rules[0].jurisdiction] if rules else []
+    return len({tuple(f.worker_types) for f in top}) > 1
+
+
 def _source(f: Fact, v: Value) -> dict:
     ev = v.evidence_for("en")
     return {"fact": f.id, "doc_id": ev.doc_id, "section": ev.section, "quote": " ".join(ev.quote),
@@ -267,7 +274,7 @@ def from_question(facts: Sequence[Fact], question: str, place: str | None, work:
     if asked is None or not place:
         return None
     rules = rules_for(facts, place, work)
-    if not rules:
+    if not rules or (work is None and ambiguous(rules)):
         return None
     f = rules[0]
     try:

@@ -126,5 +126,7 @@ def test_the_chat_check_uses_the_rule_for_the_place_and_work():
     assert f.id == "nyc-delivery-minimum-pay" and c.shortfall == Decimal("28.39")
     assert from_question(facts, "$38 for 3 hours", None, "delivery", TODAY) is None    # no place
     assert from_question(facts, "$38 for 3 hours", "US-TX", "delivery", TODAY) is None  # no rule
+    # Seattle has a delivery-app rule and a rideshare rule: with no kind of work, no guess
+    assert from_question(facts, "$7 for 20 minutes and 3 miles", "US-WA-Seattle", None, TODAY) is None
     f, c = from_question(facts, "$7 for 20 minutes", "US-WA-Seattle", "delivery", D("2025-05-01"))
     assert c.needs == ["miles"]                                    # the rule needs the distance
