@@ -314,8 +314,12 @@ class Assistant:
         refs = [r for r in refs if (topic and topic in r.issues) or general(r)
                 or (not topic and r.kind != "legal_aid" and depth(r) > 1)]
 
+        def broadest(r: Referral) -> int:  # a city's own agency before a state one that also lists the city
+            return min(len(scope(j) or ()) for j in r.jurisdictions)
+
         def key(r: Referral) -> tuple:
-            return (not (topic and topic in r.issues), -depth(r), language not in r.languages, r.id)
+            return (not (topic and topic in r.issues), -depth(r), -broadest(r), language not in r.languages,
+                    r.id)
 
         refs.sort(key=key)
         return refs[:limit]

@@ -168,6 +168,8 @@ def test_issue_examples_on_the_starter_corpus(starter_index, embedder):
         first = ans.text.split("\n\n")[0]
         assert "$66.39" in first and "$28.39 short" in first and "[1]" in first
         assert ans.citations[0].doc_id == "nyc-delivery-minimum-pay" and "22.13" in ans.citations[0].quote
+        # ...and its first place to get help is the city's agency, not a state office that also lists NYC
+        assert ans.referrals[0].id.startswith("nyc-dcwp"), [r.id for r in ans.referrals]
         # after a direct answer, quotes come from its documents or the two best passages.
         ans = a.ask("seattle doordash - whats the minimum they have to pay per offer in 2025")
         lead_docs = {c.doc_id for c in ans.citations[:len(ans.facts)]}
