@@ -151,7 +151,7 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
 def pay_check_block(a: "Assistant", q: str, u: Understanding, today, visible, cites: list[Citation]) -> str:
     """"$38 for 3 hours in NYC": the pay check, first, with the rate it used cited (the record's
     quote holds the rate; the minimum and shortfall are computed from it). Adds its citation."""
-    got = paycheck.from_question(a.factbook.facts, q, u.place, u.work, today)
+    got = paycheck.from_question(a.factbook.facts, q, u.place, u.work, today, u.language)
     if got is None:
         return ""
     f, c = got

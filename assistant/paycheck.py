@@ -50,6 +50,60 @@ PROP22_MILES = ("Prop 22's floor also adds an amount per engaged mile. Our newes
                 "figure is published by the California State Treasurer (https://www.treasurer.ca.gov/prop-22.asp).")
 
 
+# The check's words, in English and Spanish ({} fields are filled in by the code).
+W = {
+    "en": {"none": "No verified figure covers {a} to {b} ({when}). The last verified one is from {last}; "
+                   "the current figure is published by {who}{at}.",
+           "before": "before the rule started", "after": "after the last verified figure",
+           "on": "On {a}", "span": "{a} to {b}",
+           "hourly": "{span}: {rate} an hour × {hours} hours of {time} = {part}",
+           "offer": "{span}: {pm} × {mins} minutes + {pmi} × {miles} miles = {td}; the minimum per offer "
+                    "is {floor}; the greater is {part}",
+           "stale": "This figure was expected to change on {when} and no newer one is verified: check {where}.",
+           "partial": "The minimum shown covers only the days with a verified figure.",
+           "uk": "The National Living Wage applies to workers and employees aged {age} or over, not to the "
+                 "self-employed.",
+           "needs": "To check this under the rule for {name} I need: {what}.",
+           "cannot": "I can't compute the minimum for {name} for these dates.",
+           "head": "Under the rule for {name}, the minimum for this was {least}{minimum}; you were paid {paid}",
+           "short": ", {least}{short} short.", "ok": ", which is not below it.",
+           "partial_head": "Under the rule for {name}, the minimum for the days with a verified figure was "
+                           "{least}{minimum}.",
+           "least": "at least ", "agency": "the agency", "time": "time that counts",
+           "minutes": "minutes", "hours": "hours", "miles": "miles"},
+    "es": {"none": "No hay una cifra verificada para el {a} al {b} ({when}). La última verificada es del {last}; "
+                   "la cifra actual la publica {who}{at}.",
+           "before": "antes de que empezara la regla", "after": "después de la última cifra verificada",
+           "on": "El {a}", "span": "Del {a} al {b}",
+           "hourly": "{span}: {rate} por hora × {hours} horas de {time} = {part}",
+           "offer": "{span}: {pm} × {mins} minutos + {pmi} × {miles} millas = {td}; el mínimo por oferta es "
+                    "{floor}; lo mayor es {part}",
+           "stale": "Se esperaba que esta cifra cambiara el {when} y no hay una más nueva verificada: "
+                    "revise {where}.",
+           "partial": "El mínimo que se muestra cubre solo los días con una cifra verificada.",
+           "uk": "El National Living Wage se aplica a trabajadores (workers) y empleados de {age} años o más, "
+                 "no a autónomos.",
+           "needs": "Para revisarlo con la regla de {name} necesito: {what}.",
+           "cannot": "No puedo calcular el mínimo de {name} para esas fechas.",
+           "head": "Con la regla de {name}, el mínimo para esto era {least}{minimum}; le pagaron {paid}",
+           "short": ", {least}{short} menos.", "ok": ", que no es menos.",
+           "partial_head": "Con la regla de {name}, el mínimo para los días con una cifra verificada era "
+                           "{least}{minimum}.",
+           "least": "al menos ", "agency": "la agencia", "time": "tiempo que cuenta",
+           "minutes": "minutos", "hours": "horas", "miles": "millas"},
+}
+TIME_IS_ES = {"nyc-delivery-minimum-pay": "tiempo de viaje (desde que acepta una oferta hasta terminarla)",
+              "ma-settlement-pay-floor": "tiempo activo (yendo a recoger y con pasajero)",
+              "ny-uber-lyft-minimum-pay-outside-nyc": "tiempo activo (desde el despacho hasta el fin del viaje)",
+              "on-dpwra-minimum-wage": "tiempo de trabajo en encargos (desde que acepta hasta terminar)",
+              "uk-national-living-wage": "tiempo de trabajo",
+              "ca-prop22-hourly-floor-at-state-minimum": "tiempo activo (desde que acepta hasta terminar)"}
+PROP22_MILES_ES = ("El mínimo de la Prop 22 también suma una cantidad por milla activa. Nuestra cifra por milla "
+                   "verificada más nueva es de 2023, así que aquí no se incluye y el mínimo real es más alto: la "
+                   "cifra actual la publica la Tesorería del Estado de California "
+                   "(https://www.treasurer.ca.gov/prop-22.asp).")
+
+
 class PayInputError(ValueError):
     """A number the check cannot use; the message says what to enter."""
 
@@ -66,6 +120,7 @@ class PayCheck:
     warnings: list[str] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)      # numbers the rule needs that were not given
     stale: bool = False             # a figure used was due to change and no newer one is verified
+    language: str = "en"
 
     def to_dict(self) -> dict:
         money = (lambda d: None if d is None else str(d))
@@ -131,8 +186,8 @@ def _segments(f: Fact, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.d
 
 
 def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
-          minutes: float | None = None, miles: float | None = None, today: dt.date | None = None
-          ) -> PayCheck:
+          minutes: float | None = None, miles: float | None = None, today: dt.date | None = None,
+          language: str = "en") -> PayCheck:
     """The minimum the rule ``f`` requires for the period and what was paid (without tips)."""
     kind = RULES[f.id]
     paid_d = _number(paid, "what the app paid (without tips)")
@@ -142,7 +197,10 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
         raise PayInputError("Check one pay period at a time (at most a year).")
     today = today or dt.date.today()
     sign = _sign(f)
-    out = PayCheck(f.id, f.jurisdiction, None, paid_d, None)
+    lang = language if language in W else "en"
+    w = W[lang]
+    fd = (lambda d: format_date(d, lang))
+    out = PayCheck(f.id, f.jurisdiction, None, paid_d, None, language=lang)
     if minutes is None:
         out.needs.append("minutes" if kind == "per_offer" else "hours")
     if kind == "per_offer" and miles is None:
@@ -161,49 +219,46 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
         if v is None:
             covered = False
             last = f.latest()
-            when = "before the rule started" if a < f.values[0].effective_from else "after the last verified figure"
-            out.warnings.append(
-                f"No verified figure covers {format_date(a, 'en')} to {format_date(b, 'en')} ({when}). "
-                f"The last verified one is from {format_date(last.effective_from, 'en')}; the current "
-                f"figure is published by {f.published_by.get('en') or 'the agency'}"
-                + (f" at {f.published_at}" if f.published_at else "") + ".")
+            when = w["before"] if a < f.values[0].effective_from else w["after"]
+            out.warnings.append(w["none"].format(
+                a=fd(a), b=fd(b), when=when, last=fd(last.effective_from),
+                who=f.published_by.get(lang) or f.published_by.get("en") or w["agency"],
+                at=f" ({f.published_at})" if f.published_at else ""))
             continue
         share = Decimal((b - a).days + 1) / days  # time is spread evenly over the days (an assumption)
         fig = {k: amount(x) for k, x in v.figures.items() if k not in ("min_age", "engaged_time_share")}
         out.sources.append(_source(f, v))
-        span = (f"On {format_date(a, 'en')}" if a == b else
-                f"{format_date(a, 'en')} to {format_date(b, 'en')}")
+        span = w["on"].format(a=fd(a)) if a == b else w["span"].format(a=fd(a), b=fd(b))
         if kind == "hourly":
             rate = fig.get("hourly") or fig.get("rate")
             hours = mins / 60 * share
             part = rate * hours
-            out.lines.append(f"{span}: {_money(rate, sign)} an hour × {hours.quantize(CENT)} hours of "
-                             f"{TIME_IS.get(f.id, 'time that counts')} = {_money(part, sign)}")
+            time = (TIME_IS_ES if lang == "es" else TIME_IS).get(f.id, w["time"])
+            out.lines.append(w["hourly"].format(span=span, rate=_money(rate, sign), hours=hours.quantize(CENT),
+                                                time=time, part=_money(part, sign)))
         else:
             per_min, per_mile = fig["per_minute"], fig["per_mile"]
             floor = fig.get("per_offer") or fig.get("per_trip")
             time_distance = per_min * mins + per_mile * dist
             part = max(time_distance, floor)
-            out.lines.append(f"{span}: {_money(per_min, sign)} × {mins} minutes + {_money(per_mile, sign)} × "
-                             f"{dist} miles = {_money(time_distance, sign)}; the minimum per offer is "
-                             f"{_money(floor, sign)}; the greater is {_money(part, sign)}")
+            out.lines.append(w["offer"].format(span=span, pm=_money(per_min, sign), mins=mins,
+                                               pmi=_money(per_mile, sign), miles=dist,
+                                               td=_money(time_distance, sign), floor=_money(floor, sign),
+                                               part=_money(part, sign)))
         total += part
         if f.next_change and today >= f.next_change and v is f.latest() and v.effective_to is None:
             out.stale = True
-            out.warnings.append(f"This figure was expected to change on {format_date(f.next_change, 'en')} "
-                                "and no newer one is verified: check "
-                                + (f.published_at or "the agency") + ".")
+            out.warnings.append(w["stale"].format(when=fd(f.next_change), where=f.published_at or w["agency"]))
     if not out.sources:
         return out
     out.minimum = total.quantize(CENT, ROUND_HALF_UP)
     if not covered:
-        out.warnings.append("The minimum shown covers only the days with a verified figure.")
+        out.warnings.append(w["partial"])
     out.shortfall = max(Decimal(0), out.minimum - paid_d).quantize(CENT) if covered else None
     if f.id == "ca-prop22-hourly-floor-at-state-minimum":
-        out.warnings.append(PROP22_MILES)
+        out.warnings.append(PROP22_MILES_ES if lang == "es" else PROP22_MILES)
     if f.id == "uk-national-living-wage":
-        out.warnings.append("The National Living Wage applies to workers and employees aged "
-                            f"{f.latest().figures.get('min_age', '21')} or over, not to the self-employed.")
+        out.warnings.append(w["uk"].format(age=f.latest().figures.get("min_age", "21")))
     return out
 
 
@@ -220,20 +275,22 @@ def _number(x: object, what: str) -> Decimal:
 
 
 def summary(c: PayCheck, sign: str = "$") -> str:
-    """Plain lines for the CLI and the chat: the result first, then the working."""
-    name = place_name(c.place)
+    """Plain lines for the CLI and the chat, in the check's language: the result first, then the
+    working."""
+    w = W[c.language]
+    name = place_name(c.place, c.language)
     if c.needs:
-        return f"To check this under the rule for {name} I need: {', '.join(c.needs)}."
+        return w["needs"].format(name=name, what=", ".join(w.get(n, n) for n in c.needs))
     if c.minimum is None:
-        return "\n".join([f"I can't compute the minimum for {name} for these dates."] + c.warnings)
-    least = "at least " if c.stale else ""  # the figure may have gone up since it was verified
-    head = (f"Under the rule for {name}, the minimum for this was {least}{_money(c.minimum, sign)}; you "
-            f"were paid {_money(c.paid, sign)}"
-            + (f", {least}{_money(c.shortfall, sign)} short." if c.shortfall else
-               (", which is not below it." if not c.stale else "."))
-            if c.shortfall is not None else
-            f"Under the rule for {name}, the minimum for the days with a verified figure was "
-            f"{least}{_money(c.minimum, sign)}.")
+        return "\n".join([w["cannot"].format(name=name)] + c.warnings)
+    least = w["least"] if c.stale else ""  # the figure may have gone up since it was verified
+    if c.shortfall is None:
+        head = w["partial_head"].format(name=name, least=least, minimum=_money(c.minimum, sign))
+    else:
+        head = w["head"].format(name=name, least=least, minimum=_money(c.minimum, sign),
+                                paid=_money(c.paid, sign))
+        head += (w["short"].format(least=least, short=_money(c.shortfall, sign)) if c.shortfall else
+                 (w["ok"] if not c.stale else "."))
     return "\n".join([head, *c.lines, *c.warnings])
 
 
@@ -267,7 +324,7 @@ def numbers_in(question: str) -> AskedPay | None:
 
 
 def from_question(facts: Sequence[Fact], question: str, place: str | None, work: str | None,
-                  today: dt.date) -> tuple[Fact, PayCheck] | None:
+                  today: dt.date, language: str = "en") -> tuple[Fact, PayCheck] | None:
     """The pay check a question asks for, at today's rate, when it carries the numbers and its
     place has a pay rule for its kind of work."""
     asked = numbers_in(question)
@@ -279,6 +336,6 @@ def from_question(facts: Sequence[Fact], question: str, place: str | None, work:
     f = rules[0]
     try:
         return f, check(f, start=today, end=today, paid=asked.paid, minutes=asked.minutes,
-                        miles=asked.miles, today=today)
+                        miles=asked.miles, today=today, language=language)
     except PayInputError:
         return None

@@ -130,3 +130,16 @@ def test_the_chat_check_uses_the_rule_for_the_place_and_work():
     assert from_question(facts, "$7 for 20 minutes and 3 miles", "US-WA-Seattle", None, TODAY) is None
     f, c = from_question(facts, "$7 for 20 minutes", "US-WA-Seattle", "delivery", D("2025-05-01"))
     assert c.needs == ["miles"]                                    # the rule needs the distance
+
+
+def test_the_check_speaks_spanish_to_a_spanish_question():
+    from assistant.paycheck import from_question
+
+    f, c = from_question(list(FACTS.values()), "me pagaron $38 por 3 horas de entregas",
+                         "US-NY-NYC", "delivery", TODAY, "es")
+    text = summary(c)
+    assert text.startswith("Con la regla de")
+    assert "$66.39" in text and "$28.39 menos" in text and "por hora" in text and "tiempo de viaje" in text
+    c = check(FACTS["seattle-app-minimum-payment"], start=D("2026-06-02"), end=D("2026-06-02"), paid="5",
+              minutes=20, miles=3, today=TODAY, language="es")
+    assert "No hay una cifra verificada" in summary(c)
