@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Sequence
 
 from .facts.model import Fact, Value, format_date
+from .prompts import TEXT
 from .understanding.places import place_name, scope
 
 CENT = Decimal("0.01")
@@ -50,48 +51,6 @@ PROP22_MILES = ("Prop 22's floor also adds an amount per engaged mile. Our newes
                 "figure is published by the California State Treasurer (https://www.treasurer.ca.gov/prop-22.asp).")
 
 
-# The check's words, in English and Spanish ({} fields are filled in by the code).
-W = {
-    "en": {"none": "No verified figure covers {a} to {b} ({when}). The last verified one is from {last}; "
-                   "the current figure is published by {who}{at}.",
-           "before": "before the rule started", "after": "after the last verified figure",
-           "on": "On {a}", "span": "{a} to {b}",
-           "hourly": "{span}: {rate} an hour × {hours} hours of {time} = {part}",
-           "offer": "{span}: {pm} × {mins} minutes + {pmi} × {miles} miles = {td}; the minimum per offer "
-                    "is {floor}; the greater is {part}",
-           "stale": "This figure was expected to change on {when} and no newer one is verified: check {where}.",
-           "partial": "The minimum shown covers only the days with a verified figure.",
-           "uk": "The National Living Wage applies to workers and employees aged {age} or over, not to the "
-                 "self-employed.",
-           "needs": "To check this under the rule for {name} I need: {what}.",
-           "cannot": "I can't compute the minimum for {name} for these dates.",
-           "head": "Under the rule for {name}, the minimum for this was {least}{minimum}; you were paid {paid}",
-           "short": ", {least}{short} short.", "ok": ", which is not below it.",
-           "partial_head": "Under the rule for {name}, the minimum for the days with a verified figure was "
-                           "{least}{minimum}.",
-           "least": "at least ", "agency": "the agency", "time": "time that counts",
-           "minutes": "minutes", "hours": "hours", "miles": "miles"},
-    "es": {"none": "No hay una cifra verificada para el {a} al {b} ({when}). La última verificada es del {last}; "
-                   "la cifra actual la publica {who}{at}.",
-           "before": "antes de que empezara la regla", "after": "después de la última cifra verificada",
-           "on": "El {a}", "span": "Del {a} al {b}",
-           "hourly": "{span}: {rate} por hora × {hours} horas de {time} = {part}",
-           "offer": "{span}: {pm} × {mins} minutos + {pmi} × {miles} millas = {td}; el mínimo por oferta es "
-                    "{floor}; lo mayor es {part}",
-           "stale": "Se esperaba que esta cifra cambiara el {when} y no hay una más nueva verificada: "
-                    "revise {where}.",
-           "partial": "El mínimo que se muestra cubre solo los días con una cifra verificada.",
-           "uk": "El National Living Wage se aplica a trabajadores (workers) y empleados de {age} años o más, "
-                 "no a autónomos.",
-           "needs": "Para revisarlo con la regla de {name} necesito: {what}.",
-           "cannot": "No puedo calcular el mínimo de {name} para esas fechas.",
-           "head": "Con la regla de {name}, el mínimo para esto era {least}{minimum}; le pagaron {paid}",
-           "short": ", {least}{short} menos.", "ok": ", que no es menos.",
-           "partial_head": "Con la regla de {name}, el mínimo para los días con una cifra verificada era "
-                           "{least}{minimum}.",
-           "least": "al menos ", "agency": "la agencia", "time": "tiempo que cuenta",
-           "minutes": "minutos", "hours": "horas", "miles": "millas"},
-}
 TIME_IS_ES = {"nyc-delivery-minimum-pay": "tiempo de viaje (desde que acepta una oferta hasta terminarla)",
               "ma-settlement-pay-floor": "tiempo activo (yendo a recoger y con pasajero)",
               "ny-uber-lyft-minimum-pay-outside-nyc": "tiempo activo (desde el despacho hasta el fin del viaje)",
@@ -102,6 +61,19 @@ PROP22_MILES_ES = ("El mínimo de la Prop 22 también suma una cantidad por mill
                    "verificada más nueva es de 2023, así que aquí no se incluye y el mínimo real es más alto: la "
                    "cifra actual la publica la Tesorería del Estado de California "
                    "(https://www.treasurer.ca.gov/prop-22.asp).")
+
+
+class _Words:
+    """The check's wording (assistant/prompts.py, keys "pay_..."), in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def __getitem__(self, key: str) -> str:
+        return TEXT.get(self.language, TEXT["en"])[f"pay_{key}"]
+
+    def get(self, key: str, default: str) -> str:
+        return TEXT.get(self.language, TEXT["en"]).get(f"pay_{key}", default)
 
 
 class PayInputError(ValueError):
@@ -197,8 +169,8 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
         raise PayInputError("Check one pay period at a time (at most a year).")
     today = today or dt.date.today()
     sign = _sign(f)
-    lang = language if language in W else "en"
-    w = W[lang]
+    lang = language if language in ("en", "es") else "en"
+    w = _Words(lang)
     fd = (lambda d: format_date(d, lang))
     out = PayCheck(f.id, f.jurisdiction, None, paid_d, None, language=lang)
     if minutes is None:
@@ -277,7 +249,7 @@ def _number(x: object, what: str) -> Decimal:
 def summary(c: PayCheck, sign: str = "$") -> str:
     """Plain lines for the CLI and the chat, in the check's language: the result first, then the
     working."""
-    w = W[c.language]
+    w = _Words(c.language)
     name = place_name(c.place, c.language)
     if c.needs:
         return w["needs"].format(name=name, what=", ".join(w.get(n, n) for n in c.needs))

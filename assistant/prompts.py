@@ -127,6 +127,35 @@ TEXT = {
                            "Here is the general guidance: check the terms in the app, ask the company "
                            "in writing, and keep screenshots and records.",
         "next_step": "What you can do — where to get help:",
+        # The pay check (assistant/paycheck.py): its result, working and warnings.
+        "pay_none": ("No verified figure covers {a} to {b} ({when}). The last verified one is from "
+                     "{last}; the current figure is published by {who}{at}."),
+        "pay_before": "before the rule started",
+        "pay_after": "after the last verified figure",
+        "pay_on": "On {a}",
+        "pay_span": "{a} to {b}",
+        "pay_hourly": "{span}: {rate} an hour × {hours} hours of {time} = {part}",
+        "pay_offer": ("{span}: {pm} × {mins} minutes + {pmi} × {miles} miles = {td}; the minimum per "
+                      "offer is {floor}; the greater is {part}"),
+        "pay_stale": ("This figure was expected to change on {when} and no newer one is verified: check "
+                      "{where}."),
+        "pay_partial": "The minimum shown covers only the days with a verified figure.",
+        "pay_uk": ("The National Living Wage applies to workers and employees aged {age} or over, "
+                   "not to the self-employed."),
+        "pay_needs": "To check this under the rule for {name} I need: {what}.",
+        "pay_cannot": "I can't compute the minimum for {name} for these dates.",
+        "pay_head": ("Under the rule for {name}, the minimum for this was {least}{minimum}; you were "
+                     "paid {paid}"),
+        "pay_short": ", {least}{short} short.",
+        "pay_ok": ", which is not below it.",
+        "pay_partial_head": ("Under the rule for {name}, the minimum for the days with a verified figure was "
+                             "{least}{minimum}."),
+        "pay_least": "at least ",
+        "pay_agency": "the agency",
+        "pay_time": "time that counts",
+        "pay_minutes": "minutes",
+        "pay_hours": "hours",
+        "pay_miles": "miles",
         "pay_check": "Your pay, checked (an estimate from the official rate; tips do not count):",
         "from_sources": "What the sources say (quoted word for word):",
         "figure_unchecked": "Some figures in this answer were not found in the sources it cites: "
@@ -191,6 +220,34 @@ TEXT = {
                            "la guía general: revise los términos en la app, pregunte a la empresa por "
                            "escrito y guarde capturas y registros.",
         "next_step": "Qué puede hacer — dónde pedir ayuda:",
+        # The pay check (assistant/paycheck.py): its result, working and warnings.
+        "pay_none": ("No hay una cifra verificada para el {a} al {b} ({when}). La última verificada es "
+                     "del {last}; la cifra actual la publica {who}{at}."),
+        "pay_before": "antes de que empezara la regla",
+        "pay_after": "después de la última cifra verificada",
+        "pay_on": "El {a}",
+        "pay_span": "Del {a} al {b}",
+        "pay_hourly": "{span}: {rate} por hora × {hours} horas de {time} = {part}",
+        "pay_offer": ("{span}: {pm} × {mins} minutos + {pmi} × {miles} millas = {td}; el mínimo por "
+                      "oferta es {floor}; lo mayor es {part}"),
+        "pay_stale": ("Se esperaba que esta cifra cambiara el {when} y no hay una más nueva verificada: "
+                      "revise {where}."),
+        "pay_partial": "El mínimo que se muestra cubre solo los días con una cifra verificada.",
+        "pay_uk": ("El National Living Wage se aplica a trabajadores (workers) y empleados de {age} "
+                   "años o más, no a autónomos."),
+        "pay_needs": "Para revisarlo con la regla de {name} necesito: {what}.",
+        "pay_cannot": "No puedo calcular el mínimo de {name} para esas fechas.",
+        "pay_head": "Con la regla de {name}, el mínimo para esto era {least}{minimum}; le pagaron {paid}",
+        "pay_short": ", {least}{short} menos.",
+        "pay_ok": ", que no es menos.",
+        "pay_partial_head": ("Con la regla de {name}, el mínimo para los días con una cifra verificada era "
+                             "{least}{minimum}."),
+        "pay_least": "al menos ",
+        "pay_agency": "la agencia",
+        "pay_time": "tiempo que cuenta",
+        "pay_minutes": "minutos",
+        "pay_hours": "horas",
+        "pay_miles": "millas",
         "pay_check": "Su pago, revisado (un cálculo con la tarifa oficial; las propinas no cuentan):",
         "from_sources": "Lo que dicen las fuentes (citado palabra por palabra):",
         "figure_unchecked": "Algunas cifras de esta respuesta no aparecen en las fuentes que cita: "
