@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 from .citations import verify
 from .errors import ContextTooLong, ProviderError, StreamInterrupted
 from .extractive import extract
-from .facts.match import Match, as_of_line, citation, direct_lines, figure_check
+from .facts.match import Match, base_doc, as_of_line, citation, direct_lines, figure_check
 from . import paycheck
 from .facts.model import check_figures, render
 from .prompts import build_messages, fit_budget
@@ -22,11 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _MARKED_SENTENCE = re.compile(r"[^.!?\n]*?[.!?]?\s*(?:\[\d+\])+")
-
-
-def _base(doc_id: str) -> str:
-    """The document a translation is of ("x-es" is the Spanish text of "x")."""
-    return doc_id[:-3] if doc_id.endswith("-es") else doc_id
 
 
 def pieces(text: str) -> Iterator[str]:
@@ -103,9 +98,11 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     not_covered = u.intent == "platform_policy" and not leads  # the company decides; no record says
     if not_covered:
         blocks.append(t(u.language, "platform_policy"))
-    pay = pay_check_block(a, q, u, today, visible, cites)
+    pay, pay_cite = pay_check_block(a, q, u, today, visible, len(cites) + 1)
     if pay:
         blocks.append(pay)
+    if pay_cite:
+        cites.append(pay_cite)
     if leads:
         lines, rendered = direct_lines(leads, u.language, u.place, len(cites) + 1)
         cites += [citation(len(cites) + i + 1, r, visible.get(r.evidence.doc_id)) for i, r in enumerate(rendered)]
@@ -118,10 +115,10 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     lead_places = {j for m in leads for j in scope(m.rendered.fact.jurisdiction) or ()}
     # They support it: from its documents (other sections than the one it cites), or from the
     # best two passages of the search.
-    lead_docs = {_base(m.rendered.evidence.doc_id) for m in leads}
+    lead_docs = {base_doc(m.rendered.evidence.doc_id) for m in leads}
     support = [p for i, p in enumerate(passages)
                if (p.doc_id, p.section.split(" > ")[-1]) not in lead_sections
-               and (_base(p.doc_id) in lead_docs or i < 2)
+               and (base_doc(p.doc_id) in lead_docs or i < 2)
                and (p.jurisdiction in lead_places or u.place is not None)] if leads else list(passages)
     # After a direct answer a quote must earn its place: none is better than background.
     ex = extract(q, qvec, support, a.embedder, u.language, n_quotes, start=len(cites) + 1,
@@ -148,20 +145,21 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
                          "lead_sentences": [m.rendered.sentence for m in leads]})
 
 
-def pay_check_block(a: "Assistant", q: str, u: Understanding, today, visible, cites: list[Citation]) -> str:
-    """"$38 for 3 hours in NYC": the pay check, first, with the rate it used cited (the record's
-    quote holds the rate; the minimum and shortfall are computed from it). Adds its citation."""
+def pay_check_block(a: "Assistant", q: str, u: Understanding, today, visible,
+                    n: int) -> tuple[str, Citation | None]:
+    """"$38 for 3 hours in NYC": the pay check, first, with the rate it used cited as [n] (the
+    record's quote holds the rate; the minimum and shortfall are computed from it)."""
     got = paycheck.from_question(a.factbook.facts, q, u.place, u.work, today, u.language)
     if got is None:
-        return ""
+        return "", None
     f, c = got
     r = render(f, u.language, today)
+    label = f"**{t(u.language, 'pay_check')}**"
     if c.needs or c.minimum is None or r is None:
-        return f"**{t(u.language, 'pay_check')}** " + paycheck.summary(c, paycheck._sign(f)).replace("\n", " ")
-    cites.append(citation(len(cites) + 1, r, visible.get(r.evidence.doc_id)))
-    lines = paycheck.summary(c, paycheck._sign(f)).split("\n")
-    return (f"**{t(u.language, 'pay_check')}** {lines[0]} [{len(cites)}]\n"
-            + "\n".join(f"- {ln}" for ln in lines[1:]))
+        return f"{label} " + paycheck.summary(c).replace("\n", " "), None
+    first, *working = paycheck.summary(c).split("\n")
+    return (f"{label} {first} [{n}]\n" + "\n".join(f"- {ln}" for ln in working),
+            citation(n, r, visible.get(r.evidence.doc_id)))
 
 
 # -- generative -------------------------------------------------------------------------------------

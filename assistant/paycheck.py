@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Sequence
 
 from .facts.model import Fact, Value, format_date
-from .prompts import TEXT
+from .prompts import text
 from .understanding.places import place_name, scope
 
 CENT = Decimal("0.01")
@@ -63,19 +63,6 @@ PROP22_MILES_ES = ("El mínimo de la Prop 22 también suma una cantidad por mill
                    "(https://www.treasurer.ca.gov/prop-22.asp).")
 
 
-class _Words:
-    """The check's wording (assistant/prompts.py, keys "pay_..."), in one language."""
-
-    def __init__(self, language: str) -> None:
-        self.language = language
-
-    def __getitem__(self, key: str) -> str:
-        return TEXT.get(self.language, TEXT["en"])[f"pay_{key}"]
-
-    def get(self, key: str, default: str) -> str:
-        return TEXT.get(self.language, TEXT["en"]).get(f"pay_{key}", default)
-
-
 class PayInputError(ValueError):
     """A number the check cannot use; the message says what to enter."""
 
@@ -93,6 +80,7 @@ class PayCheck:
     needs: list[str] = field(default_factory=list)      # numbers the rule needs that were not given
     stale: bool = False             # a figure used was due to change and no newer one is verified
     language: str = "en"
+    currency: str = "$"             # the sign the rule's figures are written with ($, CA$, £)
 
     def to_dict(self) -> dict:
         money = (lambda d: None if d is None else str(d))
@@ -115,7 +103,7 @@ def _money(d: Decimal, sign: str) -> str:
     return f"{sign}{d.quantize(CENT, ROUND_HALF_UP):,}"
 
 
-def _sign(f: Fact) -> str:
+def currency_sign(f: Fact) -> str:
     v = f.latest().figures
     first = next(iter(v.values()), "$")
     return "".join(ch for ch in str(first) if not (ch.isdigit() or ch in ".,")) or "$"
@@ -168,11 +156,10 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
     if (end - start).days > 366:
         raise PayInputError("Check one pay period at a time (at most a year).")
     today = today or dt.date.today()
-    sign = _sign(f)
     lang = language if language in ("en", "es") else "en"
-    w = _Words(lang)
     fd = (lambda d: format_date(d, lang))
-    out = PayCheck(f.id, f.jurisdiction, None, paid_d, None, language=lang)
+    out = PayCheck(f.id, f.jurisdiction, None, paid_d, None, language=lang, currency=currency_sign(f))
+    sign = out.currency
     if minutes is None:
         out.needs.append("minutes" if kind == "per_offer" else "hours")
     if kind == "per_offer" and miles is None:
@@ -191,46 +178,45 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
         if v is None:
             covered = False
             last = f.latest()
-            when = w["before"] if a < f.values[0].effective_from else w["after"]
-            out.warnings.append(w["none"].format(
-                a=fd(a), b=fd(b), when=when, last=fd(last.effective_from),
-                who=f.published_by.get(lang) or f.published_by.get("en") or w["agency"],
+            when = text(lang, "pay_before") if a < f.values[0].effective_from else text(lang, "pay_after")
+            out.warnings.append(text(
+                lang, "pay_none", a=fd(a), b=fd(b), when=when, last=fd(last.effective_from),
+                who=f.published_by.get(lang) or f.published_by.get("en") or text(lang, "pay_agency"),
                 at=f" ({f.published_at})" if f.published_at else ""))
             continue
         share = Decimal((b - a).days + 1) / days  # time is spread evenly over the days (an assumption)
         fig = {k: amount(x) for k, x in v.figures.items() if k not in ("min_age", "engaged_time_share")}
         out.sources.append(_source(f, v))
-        span = w["on"].format(a=fd(a)) if a == b else w["span"].format(a=fd(a), b=fd(b))
+        span = text(lang, "pay_on", a=fd(a)) if a == b else text(lang, "pay_span", a=fd(a), b=fd(b))
         if kind == "hourly":
             rate = fig.get("hourly") or fig.get("rate")
             hours = mins / 60 * share
             part = rate * hours
-            time = (TIME_IS_ES if lang == "es" else TIME_IS).get(f.id, w["time"])
-            out.lines.append(w["hourly"].format(span=span, rate=_money(rate, sign), hours=hours.quantize(CENT),
-                                                time=time, part=_money(part, sign)))
+            time = (TIME_IS_ES if lang == "es" else TIME_IS).get(f.id, text(lang, "pay_time"))
+            out.lines.append(text(lang, "pay_hourly", span=span, rate=_money(rate, sign),
+                                  hours=hours.quantize(CENT), time=time, part=_money(part, sign)))
         else:
             per_min, per_mile = fig["per_minute"], fig["per_mile"]
             floor = fig.get("per_offer") or fig.get("per_trip")
             time_distance = per_min * mins + per_mile * dist
             part = max(time_distance, floor)
-            out.lines.append(w["offer"].format(span=span, pm=_money(per_min, sign), mins=mins,
-                                               pmi=_money(per_mile, sign), miles=dist,
-                                               td=_money(time_distance, sign), floor=_money(floor, sign),
-                                               part=_money(part, sign)))
+            out.lines.append(text(lang, "pay_offer", span=span, pm=_money(per_min, sign), mins=mins,
+                                  pmi=_money(per_mile, sign), miles=dist, td=_money(time_distance, sign),
+                                  floor=_money(floor, sign), part=_money(part, sign)))
         total += part
         if f.next_change and today >= f.next_change and v is f.latest() and v.effective_to is None:
             out.stale = True
-            out.warnings.append(w["stale"].format(when=fd(f.next_change), where=f.published_at or w["agency"]))
+            out.warnings.append(text(lang, "pay_stale", when=fd(f.next_change), where=f.published_at or text(lang, "pay_agency")))
     if not out.sources:
         return out
     out.minimum = total.quantize(CENT, ROUND_HALF_UP)
     if not covered:
-        out.warnings.append(w["partial"])
+        out.warnings.append(text(lang, "pay_partial"))
     out.shortfall = max(Decimal(0), out.minimum - paid_d).quantize(CENT) if covered else None
     if f.id == "ca-prop22-hourly-floor-at-state-minimum":
         out.warnings.append(PROP22_MILES_ES if lang == "es" else PROP22_MILES)
     if f.id == "uk-national-living-wage":
-        out.warnings.append(w["uk"].format(age=f.latest().figures.get("min_age", "21")))
+        out.warnings.append(text(lang, "pay_uk", age=f.latest().figures.get("min_age", "21")))
     return out
 
 
@@ -246,23 +232,23 @@ def _number(x: object, what: str) -> Decimal:
     return d
 
 
-def summary(c: PayCheck, sign: str = "$") -> str:
+def summary(c: PayCheck) -> str:
     """Plain lines for the CLI and the chat, in the check's language: the result first, then the
     working."""
-    w = _Words(c.language)
-    name = place_name(c.place, c.language)
+    lang, sign = c.language, c.currency
+    name = place_name(c.place, lang)
     if c.needs:
-        return w["needs"].format(name=name, what=", ".join(w.get(n, n) for n in c.needs))
+        return text(lang, "pay_needs", name=name, what=", ".join(text(lang, f"pay_{n}") for n in c.needs))
     if c.minimum is None:
-        return "\n".join([w["cannot"].format(name=name)] + c.warnings)
-    least = w["least"] if c.stale else ""  # the figure may have gone up since it was verified
+        return "\n".join([text(lang, "pay_cannot", name=name)] + c.warnings)
+    least = text(lang, "pay_least") if c.stale else ""  # the figure may have gone up since it was verified
+    minimum = _money(c.minimum, sign)
     if c.shortfall is None:
-        head = w["partial_head"].format(name=name, least=least, minimum=_money(c.minimum, sign))
+        head = text(lang, "pay_partial_head", name=name, least=least, minimum=minimum)
     else:
-        head = w["head"].format(name=name, least=least, minimum=_money(c.minimum, sign),
-                                paid=_money(c.paid, sign))
-        head += (w["short"].format(least=least, short=_money(c.shortfall, sign)) if c.shortfall else
-                 (w["ok"] if not c.stale else "."))
+        head = text(lang, "pay_head", name=name, least=least, minimum=minimum, paid=_money(c.paid, sign))
+        head += (text(lang, "pay_short", least=least, short=_money(c.shortfall, sign)) if c.shortfall else
+                 (text(lang, "pay_ok") if not c.stale else "."))
     return "\n".join([head, *c.lines, *c.warnings])
 
 

@@ -269,7 +269,7 @@ def _ingest(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
 
 def _check_pay(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     from assistant.facts import load_facts
-    from assistant.paycheck import PayInputError, _sign, ambiguous, check, rules_for, summary
+    from assistant.paycheck import PayInputError, ambiguous, check, rules_for, summary
 
     rules = rules_for(load_facts(settings.facts_dir), args.place, args.work)
     if not rules:
@@ -291,7 +291,7 @@ def _check_pay(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     if args.json:
         print(json.dumps(c.to_dict(), indent=2))
     else:
-        print(summary(c, _sign(rules[0])))
+        print(summary(c))
         for src in c.sources:
             print(f"  source: {src['doc_id']} › {src['section']} (from {src['effective_from']}, "
                   f"last checked {src['last_verified']})")
