@@ -170,6 +170,10 @@ def test_issue_examples_on_the_starter_corpus(starter_index, embedder):
         assert ans.citations[0].doc_id == "nyc-delivery-minimum-pay" and "22.13" in ans.citations[0].quote
         # ...and its first place to get help is the city's agency, not a state office that also lists NYC
         assert ans.referrals[0].id.startswith("nyc-dcwp"), [r.id for r in ans.referrals]
+        # read at phone width: a DoorDash courier hurt in Yonkers was told to report to the Black Car
+        # Fund, which does not cover couriers (the record saying so was for rideshare drivers only)
+        ans = a.ask("i deliver for doordash in yonkers and got hurt on my bike. can i claim from the black car fund")
+        assert ans.facts == ("ny-black-car-fund-not-delivery",) and "does not cover" in ans.text.splitlines()[0]
         # after a direct answer, quotes come from its documents or the two best passages.
         ans = a.ask("seattle doordash - whats the minimum they have to pay per offer in 2025")
         lead_docs = {c.doc_id for c in ans.citations[:len(ans.facts)]}
