@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from . import answer as A
 from .catalog import Catalog
 from .config import Settings, load_settings
 from .embeddings import Embedder, build_embedder
-from .errors import BadQuestion
+from .errors import BadQuestion, ConfigError
 from .facts import load_facts, plain
 from .facts.match import FactBook, Match, Weights, lead, next_step, verbatim_in
 from .llm import ChatModel, build_chat_model
@@ -332,7 +333,25 @@ def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 1)
 
 
+def ensure_data_dir(path: Path) -> None:
+    """The index and catalog need a directory this process can write. Say which setting to change
+    instead of a traceback from deep inside Chroma or SQLite."""
+    where = f"The data directory {path} (set by GIGRIGHTS_DATA_DIR)"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{where} is a file, not a directory. Set GIGRIGHTS_DATA_DIR to a directory "
+                          "(it is created if it does not exist), or move that file away.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{where} cannot be written ({exc.strerror or exc}). Set GIGRIGHTS_DATA_DIR to "
+                          "a directory this user can write, or give this user write access to it "
+                          "(a read-only disk cannot hold the index).") from None
+
+
 def open_index(settings: Settings, embedder_name: str) -> tuple[VectorStore, Catalog]:
+    ensure_data_dir(Path(settings.data_dir))
     store = VectorStore(data_dir=settings.data_dir, embedder_name=embedder_name,
                         host=settings.chroma_host, port=settings.chroma_port,
                         timeout_s=settings.store_timeout_s)

@@ -6,7 +6,6 @@ Chroma never embeds for us: vectors are always passed in.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 import re
 import threading
@@ -76,9 +75,10 @@ class VectorStore:
         self.timeout_s = timeout_s
         self.embedded = host is None
         self._lock: _ProcessLock | None = None
-        # A bounded pool enforces our own deadline (Chroma's HTTP client has no timeout) without a
-        # thread pile-up when the server stalls.
-        self._pool = cf.ThreadPoolExecutor(max_workers=4, thread_name_prefix="chroma")
+        # Our own deadline (Chroma's HTTP client has none): each call runs in a daemon thread, at
+        # most MAX_STUCK at once, so a server that accepts and never answers neither piles up
+        # threads nor keeps the process from exiting (a pool's workers are joined at exit).
+        self._slots = threading.BoundedSemaphore(self.MAX_STUCK)
         self._csettings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         self.name = collection_name(embedder_name)
         if self.embedded:
@@ -102,25 +102,41 @@ class VectorStore:
         self._col_lock = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------------------
+    MAX_STUCK = 4
+
     def _call(self, fn: Callable[[], T]) -> T:
-        fut = self._pool.submit(fn)
-        try:
-            return fut.result(timeout=self.timeout_s)
-        except cf.TimeoutError:
-            fut.cancel()
+        if not self._slots.acquire(timeout=self.timeout_s):
+            raise StoreUnavailable("The knowledge base is not answering (earlier requests are still "
+                                   "waiting for it). Please try again in a minute.")
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # noqa: BLE001  (handed to the caller below)
+                box["error"] = exc
+            finally:
+                self._slots.release()
+                done.set()
+
+        threading.Thread(target=run, name="chroma-call", daemon=True).start()
+        if not done.wait(self.timeout_s):
             raise StoreUnavailable("The knowledge base did not answer in time. Please try again in a "
-                                   "minute.") from None
-        except StoreUnavailable:
-            raise
-        except Exception as exc:
-            if type(exc).__name__ == "InternalError" and "finding id" in str(exc):
-                raise IndexDamaged(
-                    "The knowledge base index is damaged (probably by a crash while it was being "
-                    "written) and must be rebuilt. An operator can run `gigrights ingest --rebuild "
-                    "--manifest corpus/manifest.yaml`; documents are re-read from their stored "
-                    "files.") from exc
-            raise StoreUnavailable(f"The knowledge base is temporarily unavailable ({type(exc).__name__}: "
-                                   f"{exc}).") from exc
+                                   "minute.")
+        if "error" not in box:
+            return box["value"]
+        exc = box["error"]
+        if isinstance(exc, StoreUnavailable) or not isinstance(exc, Exception):
+            raise exc
+        if type(exc).__name__ == "InternalError" and "finding id" in str(exc):
+            raise IndexDamaged(
+                "The knowledge base index is damaged (probably by a crash while it was being "
+                "written) and must be rebuilt. An operator can run `gigrights ingest --rebuild "
+                "--manifest corpus/manifest.yaml`; documents are re-read from their stored "
+                "files.") from exc
+        raise StoreUnavailable(f"The knowledge base is temporarily unavailable ({type(exc).__name__}: "
+                               f"{exc}).") from exc
 
     def _connect(self) -> Any:
         import chromadb
@@ -150,7 +166,6 @@ class VectorStore:
             self._col = None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
         if self._lock:
             self._lock.release()
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -13,6 +14,16 @@ DOC_TYPES = (
 AUTHORITY = {t: i for i, t in enumerate(
     ("law", "regulation", "agency_guidance", "court_decision", "guide", "benefits_guide",
      "referral", "platform_terms"))}
+
+
+def clean_title(title: str) -> str:
+    """A title safe to show and to cite: one line, no control, format or direction-override
+    characters (U+202E would reverse the text around it in every citation), no runs of spaces.
+    The zero-width joiners that Persian, Hindi and emoji need are kept."""
+    title = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                    for ch in str(title)
+                    if ch in "\u200c\u200d" or unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn"))
+    return " ".join(title.split())
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,9 @@ class DocMeta:
     added_by: str = "cli"
     translation_of: str = ""
     worker_types: tuple[str, ...] = ()  # the kinds of work the document is for; () = every kind
+
+    def __post_init__(self) -> None:  # every way in (manifest, CLI, Library, catalog) passes here
+        object.__setattr__(self, "title", clean_title(self.title))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=os.environ.get("GIGRIGHTS_LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
         if args.cmd == "ingest":
@@ -258,6 +259,8 @@ def _ingest(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
         for o in report.outcomes:
             if o.status == "failed":
                 print(f"FAILED {o.doc_id}: {o.reason}")
+            for w in o.warnings:
+                print(f"WARNING {o.doc_id}: {w}")
             for f in o.flags:
                 print(f"REVIEW {o.doc_id}: {f}")
             if o.held:
@@ -386,6 +389,8 @@ def _docs_manage(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
             if out.status == "failed":
                 print(f"FAILED {out.doc_id}: {out.reason}")
                 return 1
+            for w in out.warnings:
+                print(f"WARNING {out.doc_id}: {w}")
             for f in out.flags:
                 print(f"REVIEW {out.doc_id}: {f}")
             if args.approve and out.status != "unchanged":

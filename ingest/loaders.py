@@ -9,6 +9,8 @@ import io
 import re
 from typing import Any
 
+import yaml
+
 INSTRUCTION_LIKE = re.compile(
     r"(ignore|disregard|forget)\s+(all\s+|any\s+)?(the\s+|your\s+|of\s+the\s+)?"
     r"(previous|prior|above|earlier|preceding)\s+(instructions|rules|prompts?|directions)|"
@@ -94,12 +96,39 @@ def decode_text(data: bytes) -> tuple[str, list[str]]:
     return text, warnings
 
 
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?", re.S | re.M)
+
+
+def _front_matter(text: str) -> tuple[str, dict[str, Any], list[str]]:
+    """Split a Markdown file's YAML front matter (a block between ``---`` lines at the very top)
+    from its text. It is metadata, not the document: indexed, it would be quoted as the answer."""
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        return text, {}, []
+    try:
+        meta = yaml.safe_load(m.group(1))
+    except yaml.YAMLError:
+        return text, {}, ["The block between the --- lines at the top is not valid YAML front matter; "
+                          "it was indexed as text."]
+    if not isinstance(meta, dict):
+        return text, {}, []
+    return text[m.end():], meta, []
+
+
 def load_text(data: bytes, kind: str) -> dict[str, Any]:
     text, warnings = decode_text(data)
     if not text.strip():
         raise LoadError("The file is empty. Upload a file that contains text.")
     title = None
-    m = re.search(r"^#[ \t]+(\S.*)$", text, re.M) if kind == "md" else None
+    if kind == "md":
+        text, front, more = _front_matter(text)
+        warnings += more
+        if not text.strip():
+            raise LoadError("This Markdown file holds only front matter (the block between the --- lines "
+                            "at the top) and no text. Add the document's text below that block.")
+        if isinstance(front.get("title"), str) and front["title"].strip():
+            title = front["title"].strip()
+    m = re.search(r"^#[ \t]+(\S.*)$", text, re.M) if kind == "md" and title is None else None
     if m:
         title = m.group(1).strip()
     return {"pages": [{"text": text, "page": None}], "title": title, "warnings": warnings}

@@ -135,6 +135,7 @@ class Ingestor:
             b = self.s.embed_batch_size
             for i in range(0, len(chunks), b):
                 vecs = self.embedder.embed(texts[i:i + b])
+                log.info("writing chunks %d-%d of %s", i + 1, min(i + b, len(chunks)), meta.doc_id)
                 self.store.upsert(meta, chunks[i:i + b], vecs)
             self.catalog.commit_version(meta.doc_id, version, col, len(chunks))
         except (AssistantError, OSError, ValueError) as exc:

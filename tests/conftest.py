@@ -1,6 +1,8 @@
 """Shared fixtures: a real embedder, a small generated corpus, a real Chroma index in a temp dir."""
 from __future__ import annotations
 
+import os
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -217,3 +219,25 @@ def start_chroma(path: Path, port: int):  # noqa: ANN201 - subprocess.Popen
             time.sleep(0.3)
     proc.kill()
     pytest.fail("chroma server did not start")
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path):
+    """A real directory this process cannot write: mode 555 for an ordinary user; for root (who
+    ignores modes) a read-only tmpfs mounted there."""
+    d = tmp_path / "read-only"
+    d.mkdir()
+    if os.geteuid() != 0:
+        d.chmod(0o555)
+        yield d
+        d.chmod(0o755)
+        return
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(d)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        msg = f"root cannot mount a read-only tmpfs here ({r.stderr.strip()})"
+        pytest.fail(msg) if os.environ.get("CI") else pytest.skip(msg)
+    try:
+        yield d
+    finally:
+        subprocess.run(["umount", str(d)], capture_output=True)

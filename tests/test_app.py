@@ -148,3 +148,24 @@ def test_session_rate_limit(at):
     at.chat_input[0].set_value("one more question about deactivation").run()
     assert "asking very fast" in at.warning[0].value
     assert len(at.chat_message) == 20  # no answer was produced
+
+
+@pytest.mark.parametrize("page", ["app.py", "ui/library.py"])
+def test_a_data_dir_that_is_a_file_is_explained_on_the_page(tmp_path, monkeypatch, page):
+    """The Ask and Library pages showed a raw traceback (issue 10, item 14)."""
+    import streamlit as st
+
+    bad = tmp_path / "data"
+    bad.write_text("x")
+    monkeypatch.setenv("GIGRIGHTS_DATA_DIR", str(bad))
+    st.cache_resource.clear()  # the assistant of earlier tests is cached in this process
+    try:
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        app.run()
+        if page != "app.py":
+            app.switch_page(page).run()
+        assert not app.exception, app.exception
+        errors = " ".join(e.value for e in app.error)
+        assert "GIGRIGHTS_DATA_DIR" in errors and "is a file, not a directory" in errors
+    finally:
+        st.cache_resource.clear()

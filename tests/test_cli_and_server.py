@@ -175,3 +175,81 @@ def test_a_flagged_file_is_held_for_review_and_published_only_over_named_flags(t
     assert "accept-flags" in hist and "Hidden text removed" in hist
     out = json.loads(run(["ask", "what must the courier app show each week in denver", "--json"], env).stdout)
     assert "555-0100" not in json.dumps(out)  # the hidden text was never indexed
+
+
+def test_parse_warnings_and_clean_titles_reach_the_plain_cli(tmp_path):
+    """Parse warnings (encoding guessed) printed only with --json, and a title kept U+202E and
+    newlines, which reverse or break every citation that shows it (issue 10, item 10)."""
+    path = tmp_path / "aviso.txt"
+    path.write_bytes("Aviso para repartidores: la app debe pagar el m\u00ednimo por hora.\n".encode("cp1252"))
+    env = {"GIGRIGHTS_DATA_DIR": str(tmp_path / "data")}
+    r = run(["ingest", str(path), "--jurisdiction", "US-CO", "--title", "Aviso \u202etxt.exe\nsegunda",
+             "--quiet"], env)
+    assert r.returncode == 0, r.stderr
+    assert "WARNING aviso: The file is not valid UTF-8" in r.stdout
+    docs = {d["doc_id"]: d for d in json.loads(run(["docs", "--json"], env).stdout)}
+    assert docs["aviso"]["title"] == "Aviso txt.exe segunda"
+
+
+@pytest.fixture
+def black_hole():
+    """A server that accepts TCP connections and never answers (a hung Chroma)."""
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    held, stop = [], threading.Event()
+
+    def accept():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(srv.accept()[0])
+            except OSError:
+                continue
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    t.join(timeout=5)
+    for c in held:
+        c.close()
+    srv.close()
+
+
+@pytest.mark.server
+def test_a_server_that_never_answers_gives_a_message_and_the_process_exits(tmp_path, corpus, chroma_server,
+                                                                           black_hole):
+    """The CLI printed its timeout message and then never exited: the stuck call's worker thread
+    was joined at exit (issue 10, item 13)."""
+    env = {"GIGRIGHTS_DATA_DIR": str(tmp_path / "catalog"), "GIGRIGHTS_CHROMA_HOST": "127.0.0.1",
+           "GIGRIGHTS_CHROMA_PORT": str(chroma_server[0]), "GIGRIGHTS_STORE_TIMEOUT_S": "2"}
+    assert run(["ingest", "--manifest", str(corpus), "--quiet"], env).returncode == 0
+    env["GIGRIGHTS_CHROMA_PORT"] = str(black_hole)  # the same catalog, a server that hangs
+    for args in (["ask", "What is the minimum pay for delivery workers in NYC?"],
+                 ["ingest", "--manifest", str(corpus), "--quiet"]):
+        r = run(args, env, timeout=120)  # a hang raises TimeoutExpired here
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "did not answer in time" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("kind", ["file", "read-only"])
+def test_an_unusable_data_dir_names_the_setting_and_the_fix(tmp_path, unwritable_dir, kind):
+    """A data dir that is a file, or on a read-only disk, gave raw tracebacks (issue 10, item 14)."""
+    if kind == "file":
+        data = tmp_path / "data"
+        data.write_text("not a directory")
+        want = "is a file, not a directory"
+    else:
+        data = unwritable_dir / "data"
+        want = "cannot be written"
+    for args in (["ask", "what is the minimum pay in nyc"], ["docs"],
+                 ["ingest", "--manifest", "corpus/manifest.yaml", "--quiet"]):
+        r = run(args, {"GIGRIGHTS_DATA_DIR": str(data)})
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert want in r.stderr and "GIGRIGHTS_DATA_DIR" in r.stderr and "Traceback" not in r.stderr
+    if kind == "file":
+        assert data.read_text() == "not a directory"  # nothing of the user's is overwritten

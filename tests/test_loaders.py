@@ -571,3 +571,22 @@ def test_hidden_pdf_text_is_removed_and_flagged_even_when_it_reads_as_ordinary_t
                    for f in out["flags"]), out["flags"]
     ordinary = load_bytes("terms.pdf", make_pdf([LONG, LONG]))
     assert not any(f.startswith("Hidden text") for f in ordinary["flags"])
+
+
+def test_front_matter_only_markdown_is_refused_not_indexed_as_yaml():
+    """A Markdown file that is only front matter was indexed as its YAML (issue 10, item 10)."""
+    with pytest.raises(LoadError, match="only front matter"):
+        load_bytes("notes.md", b"---\ntitle: Draft notes\njurisdiction: US-CO\n---\n\n")
+
+
+def test_front_matter_is_metadata_not_text():
+    out = load_bytes("guide.md", "---\ntitle: Gu\u00eda de propinas\nlang: es\n---\n\n## Propinas\n\n"
+                     "La app debe entregar todas las propinas.\n".encode())
+    text = out["pages"][0]["text"]
+    assert "lang: es" not in text and "title:" not in text and "entregar todas las propinas" in text
+    assert out["title"] == "Gu\u00eda de propinas"
+
+
+def test_markdown_that_merely_starts_with_a_rule_line_keeps_its_text():
+    out = load_bytes("rule.md", b"---\n\nSome text after a horizontal rule.\n\n---\n\nMore text.\n")
+    assert "Some text after a horizontal rule." in out["pages"][0]["text"]

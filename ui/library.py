@@ -16,7 +16,11 @@ from ingest.manifest import EXTRA_TOPICS, LANGUAGES, TOPICS
 from ui.state import get_assistant, oidc_configured, secret, signed_in
 
 st.title("Library")
-a = get_assistant()
+try:
+    a = get_assistant()
+except AssistantError as exc:  # no usable data directory or index: say what to fix, not a traceback
+    st.error(str(exc))
+    st.stop()
 s = a.settings
 
 
