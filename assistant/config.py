@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         description="Taken off passages of documents for another kind of work than the worker's "
                     "(a Seattle rideshare driver and Seattle's delivery-worker ordinance).")
     refusal_threshold: float = Field(
-        0.35, ge=-1.0, le=6.0,
+        0.25, ge=-1.0, le=6.0,
         description="Minimum support (cosine + lexical_weight * overlap) of the best passage; "
                     "below it the assistant refuses.")
     passage_min_ratio: float = Field(

@@ -27,7 +27,7 @@ from .redact import redact, redact_history
 from .retrieval import Retriever
 from .store import VectorStore
 from .types import Answer, Passage, Referral
-from .understanding import Understanding, choose_place, detect_language, place_name, retrieval_query, \
+from .understanding import Understanding, choose_place, city_also_meant, detect_language, place_name, retrieval_query, \
     scope, work_from_words
 from .understanding.intent import ASKS, IntentModel, load_or_train
 
@@ -123,7 +123,7 @@ class Assistant:
             out.answer = replace(gated, latency_ms=_ms(started))
             return
         ranked = self.retriever.search(query, u.place, k=max(self.settings.top_k, RANK_DEPTH),
-                                       include_drafts=drafts, qvec=qvec, work=u.work)
+                                       include_drafts=drafts, qvec=qvec, work=u.work, also=u.within)
         passages = self._select(ranked[:self.settings.top_k])
         support = passages[0].score if passages else 0.0
         leads, step = self.facts(q, qvec, u, passages, drafts, query)
@@ -171,6 +171,7 @@ class Assistant:
         language = detect_language(q)
         place, how, named, pw = choose_place(q, history, sidebar, self.places())
         work = work_from_words(q)
+        work_how = "words" if work else ""
         intent, topic, scores = "", None, {}
         topic_probs: dict[str, float] = {}
         intent_probs: dict[str, float] = {}
@@ -189,10 +190,12 @@ class Assistant:
                 # "The company decides" changes the answer's shape: only when the model is sure.
                 intent = max((k for k in intent_probs if k != intent), key=intent_probs.__getitem__)
             if work is None and pred["work"].label != "none" and pred["work"].prob >= self.settings.work_min:
-                work = pred["work"].label
+                work, work_how = pred["work"].label, "model"
         return Understanding(language=language, place=place, place_how=how, named=named, work=work,
                              intent=intent, topic=topic, asks=ASKS.get(intent, ()), scores=scores,
-                             warnings=tuple(pw), topic_probs=topic_probs, intent_probs=intent_probs)
+                             warnings=tuple(pw), topic_probs=topic_probs, intent_probs=intent_probs,
+                             work_how=work_how,
+                             within=city_also_meant(q, place) if how in ("named", "home") else ())
 
     def gate(self, q: str, u: Understanding, query: str, qvec: Sequence[float], warnings: list[str],
              drafts: bool) -> Answer | None:
@@ -210,7 +213,7 @@ class Assistant:
             return Answer(text=t(u.language, key), mode="refusal", warnings=tuple(warnings),
                           referrals=tuple(self.referrals_for(u.place, u.topic, u.language)),
                           jurisdiction=u.place, language=u.language, extra={"reason": reason})
-        if u.place and not self.covers(u.place):
+        if u.place and not self.covers(u.place) and not any(self.covers(w) for w in u.within):
             return self._uncovered(u, query, qvec, warnings, drafts)
         return None
 
@@ -231,12 +234,13 @@ class Assistant:
                 return False
             return verbatim_in(self._text(doc_id, row["version"]), pieces, normalised=True)
 
-        matches = self.factbook.match(q, qvec, language=u.language, place=u.place, work=u.work,
+        matches = self.factbook.match(q, qvec, language=u.language, place=u.place,
+                                      work=u.work if u.work_how == "words" else None,
                                       asks=u.asks, today=self.clock(), passages=passages,
                                       verbatim=verbatim, w=self.weights, topic=u.topic, query=query,
                                       visible=list(visible), topic_probs=u.topic_probs,
-                                      intent_probs=u.intent_probs)
-        leads = lead(matches, self.weights, u.place)
+                                      intent_probs=u.intent_probs, also=u.within)
+        leads = lead(matches, self.weights, u.place, within=u.within)
         step = next_step(matches, leads, u.topic) if u.place or leads else None
         return leads, step
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, Sequence
 
 from .catalog import Catalog
 from .config import Settings
@@ -30,7 +30,7 @@ class Retriever:
 
     def search(self, question: str, jurisdiction: str | None = None, k: int | None = None,
                include_drafts: bool | None = None, qvec: list[float] | None = None,
-               work: str | None = None) -> list[Passage]:
+               work: str | None = None, also: Sequence[str] = ()) -> list[Passage]:
         """``qvec``: the question's vector when the caller already embedded it. ``work``: the
         worker's kind of work; documents for other kinds of work rank lower (not out: "does the
         rideshare law cover DoorDash?" is answered by the rideshare law)."""
@@ -45,6 +45,7 @@ class Retriever:
         clauses: list[dict[str, Any]] = [{"version": {"$in": sorted({r["version"] for r in current.values()})}}]
         places = scope(jurisdiction)
         if places:
+            places = places + [p for p in also if p not in places]  # "new york": the city's sources too
             clauses.append({"jurisdiction": {"$in": places}})
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         qvec = qvec if qvec is not None else self.embed_query(question)

@@ -11,30 +11,37 @@ The dev split (evals/datasets/*.jsonl) is what knobs are tuned on; the test spli
 
 FLOORS = {
     # measured 2026-12-02 (evals/reports/20261202-*; 2026-12-01 values in brackets), see the
-    # closing notes of the answers and understanding issues
+    # closing notes of the answers and understanding issues. Since evals/reports/20261202-forum-dev
+    # the dev split holds 245 cases: 115 forum-style questions (forum_dev_*.jsonl, most with no
+    # place picked) joined the 130; "now" below is that report.
     "dev": {
-        "hit@5": (">=", 0.96),                # measured 0.991
-        "mrr": (">=", 0.90),                  # 0.932
+        "hit@5": (">=", 0.96),                # now 0.971 (0.991 on the first 130)
+        "mrr": (">=", 0.89),                  # now 0.908 (0.932 on the first 130)
         "citation_verbatim": (">=", 1.0),     # every quote verbatim in the source its [n] points to
         "figure_check": (">=", 1.0),          # every figure of a rendered fact is in its quote
-        "must_include": (">=", 0.77),         # 0.808 [0.747] (0.441 before the facts layer)
-        "answer_first": (">=", 0.56),         # 0.600 [0.560]
-        "off_topic": ("<=", 0.17),            # 0.140 [0.186] (0.281 before)
-        "wrong_place": ("<=", 0.03),          # 0.009 (0.138 before)
-        "correct_refusal": (">=", 0.80),      # 0.842 [0.789] (0.947 before, from regexes fitted to these cases)
-        "false_refusal": ("<=", 0.03),        # 0.000 [0.009]
-        "language_match": (">=", 0.95),       # 0.992, by an independent identifier (py3langid)
+        "must_include": (">=", 0.76),         # now 0.782; 0.808 on the first 130 [0.747] (0.441 before the facts layer)
+        "answer_first": (">=", 0.60),         # now 0.644; 0.600 [0.560]
+        "off_topic": ("<=", 0.16),            # now 0.134; 0.140 [0.186] (0.281 before)
+        "wrong_place": ("<=", 0.03),          # now 0.005; 0.009 (0.138 before)
+        "correct_refusal": (">=", 0.80),      # now 0.850; 0.842 [0.789] (0.947 before, from regexes fitted to these cases)
+        "false_refusal": ("<=", 0.03),        # now 0.010; 0.000 [0.009]
+        "language_match": (">=", 0.95),       # now 0.992, by an independent identifier (py3langid)
         "quote_language": (">=", 0.95),       # 1.000
     },
     "test": {
-        "hit@5": (">=", 0.87),                # 0.909 (0.848 before)
+        "hit@5": (">=", 0.89),                # now 0.922; 0.909 (0.848 before)
         "citation_verbatim": (">=", 1.0),
         "figure_check": (">=", 1.0),
         "must_include": (">=", 0.68),         # 0.718 [0.682] (0.393 before)
         "answer_first": (">=", 0.55),         # 0.590 [0.491] (0.254 before)
         "off_topic": ("<=", 0.27),            # 0.236 [0.293] (0.408 before)
         "wrong_place": ("<=", 0.03),          # 0.014 [0.023] (0.329 before)
-        "correct_refusal": (">=", 0.72),      # 0.769 [0.487] (0.333 before)
+        # now 0.718 (28 of 39); 0.769 [0.487] (0.333 before). Lowered on 2026-12-02: the refusal
+        # threshold went from 0.35 to 0.25 on dev evidence (long, typo-ridden Spanish and UK
+        # questions were refused with the right document ranked first; dev false refusals 0.064 ->
+        # 0.021 on the forum cases, no dev correct refusal lost). On test it traded 2 correct
+        # refusals for 2 fewer false ones (false_refusal 0.057 -> 0.048).
+        "correct_refusal": (">=", 0.70),
         # 0.057 [0.035]: since 2026-12-02 "set by the company, I don't have its terms" counts as a
         # refusal. Of the 13 false refusals: 5 such, 4 places without documents, 3 strategy, 1 fraud.
         "false_refusal": ("<=", 0.07),        # 0.057 [0.035] (0.074 before)

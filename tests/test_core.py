@@ -126,3 +126,13 @@ def test_concurrent_sessions_get_their_own_answers(shared_assistant):
     for want, ans in results:
         assert ans.citations[0].doc_id == want
         assert all(c.chunk_id in {p.chunk_id for p in ans.passages} for c in ans.citations)
+
+
+def test_new_york_by_its_state_name_answers_with_the_city_rule_labelled(shared_assistant):
+    """"en nueva york" searched only the state's and federal sources: the NYC delivery pay rule was
+    never found."""
+    ans = shared_assistant.ask("soy repartidor en nueva york, cuanto me tienen que pagar la hora?")
+    assert ans.extra["understanding"]["place"] == "US-NY"
+    assert "nyc-pay" in [c.doc_id for c in ans.citations][:2]
+    assert "Nueva York" in ans.text  # the quote is labelled with its place
+

@@ -64,9 +64,29 @@ def place(q: str, catalog: tuple[str, ...] = ("US-WA-Seattle", "US-NY-NYC")) -> 
     ("i drive outside of seattle, is there a minimum per trip", "US-WA"),
     ("delivering in yonkers, not nyc", "US-NY"),
     ("reparto fuera de seattle", "US-WA"),
+    # "LA" as workers write it is Los Angeles; after a city and a comma it is Louisiana
+    ("drive lyft around LA. i want to see my data", "US-CA"),
+    ("hago doordash en LA y pago mi seguro", "US-CA"),
+    ("i deliver in Baton Rouge, LA", "US-LA"),
 ])
 def test_place(q, want):
     assert place(q) == want
+
+
+@pytest.mark.parametrize("q, place_code, within", [
+    ("soy repartidor de uber eats en nueva york cuanto me pagan", "US-NY", ("US-NY-NYC",)),
+    ("uber driver in new york, how much per mile", "US-NY", ("US-NY-NYC",)),
+    ("do i get sick leave in upstate new york", "US-NY", ()),
+    ("trabajo en el estado de nueva york", "US-NY", ()),
+    ("new york state minimum pay for lyft", "US-NY", ()),
+    ("uber in albany", "US-NY", ()),
+])
+def test_a_state_name_that_also_names_its_city_considers_the_city(q, place_code, within):
+    """"en nueva york" was read as the state alone, so a delivery worker got a state unemployment
+    settlement instead of the city's delivery minimum pay."""
+    from assistant.understanding import city_also_meant
+
+    assert city_also_meant(q, place_code) == within
 
 
 def test_a_city_added_through_the_library_is_recognised_without_code():
@@ -181,3 +201,27 @@ def test_agency_numbers_in_the_assistants_own_turns_are_not_personal_data():
     hist = (("user", "do i get paid for waiting?"), ("assistant", "Call WHD at 1-866-487-9243."))
     assert redact_history(hist) == (hist, False)
     assert redact_history((("user", "call me at 206-555-0199"),))[1] is True
+
+
+@pytest.mark.parametrize("text,gone,label", [
+    ("my drivers license number is D1234-5678-9012, can uber keep it?", "D1234-5678-9012", "[LICENCE]"),
+    ("DL# S530-4127-9981 got suspended after a ticket", "S530-4127-9981", "[LICENCE]"),
+    ("mi licencia de conducir es 12345678Z y me la pidieron", "12345678Z", "[LICENCE]"),
+    ("i live at 1234 Oak Street Apt 5 and the app sent my 1099 there", "1234 Oak Street", "[ADDRESS]"),
+    ("they came to 55 W 3rd Ave to drop off the bag", "55 W 3rd Ave", "[ADDRESS]"),
+    ("vivo en Calle Mayor 12, 3º B, Madrid", "Mayor 12", "[ADDRESS]"),
+])
+def test_licence_numbers_and_street_addresses_are_redacted(text, gone, label):
+    """Driver licence numbers and street addresses reached the LLM (issue 10, item 7)."""
+    out, changed = redact(text)
+    assert changed and label in out and gone not in out
+
+
+@pytest.mark.parametrize("text", [
+    "I got $38 for 3 hours on 5th avenue, is that legal?",
+    "did 12 trips on Main Street and got $40",
+    "the license was revoked after 14 days",
+    "Local Law 1 of 2021 and Section 20-1522 of the code",
+])
+def test_pay_figures_and_law_numbers_are_not_taken_for_addresses_or_licences(text):
+    assert redact(text) == (text, False)

@@ -179,7 +179,7 @@ class FactBook:
               verbatim: Callable[[str, Sequence[str]], bool], w: Weights,
               topic: str | None = None, query: str | None = None,
               visible: Sequence[str] | None = None, topic_probs: Mapping[str, float] | None = None,
-              intent_probs: Mapping[str, float] | None = None) -> list[Match]:
+              intent_probs: Mapping[str, float] | None = None, also: Sequence[str] = ()) -> list[Match]:
         """Records that answer the question, best first (at most one per record). ``visible``: the
         documents the reader may see; records quoting none of them are not considered.
         ``topic_probs`` / ``intent_probs``: the classifier's probabilities; a record's topic and
@@ -201,7 +201,7 @@ class FactBook:
             np.maximum.at(asked_like, owner, qs)
             np.add.at(asked_mean, owner, qs)
             asked_mean /= np.maximum(np.bincount(owner, minlength=len(facts)), 1)
-        places = set(scope(place) or ())
+        places = set(scope(place) or ()) | (set(also) if place else set())
         retrieved = {(base_doc(p.doc_id), p.section.split(" > ")[-1]) for p in passages}
         retrieved_docs = {base_doc(p.doc_id) for p in passages}
         folded = _loose(question)
@@ -254,14 +254,17 @@ def base_doc(doc_id: str) -> str:
     return doc_id[:-3] if doc_id.endswith("-es") else doc_id
 
 
-def lead(matches: Sequence[Match], w: Weights, place: str | None) -> list[Match]:
+def lead(matches: Sequence[Match], w: Weights, place: str | None,
+         within: Sequence[str] = ()) -> list[Match]:
     """The one or two records the answer opens with. For a question with no place whose best
     records are for particular places, one record per place, the federal (or EU-wide) one first
-    ("it depends on where you work")."""
+    ("it depends on where you work"); the same when the best record is for a place ``within`` the
+    named one ("new york": the city's rule and the state's, each with its place)."""
     if not matches:
         return []
     best = matches[0]
-    if place is None and best.rendered.fact.jurisdiction != "US":
+    if (place is None and best.rendered.fact.jurisdiction != "US") or \
+            best.rendered.fact.jurisdiction in within:
         by_place: dict[str, Match] = {}
         for m in matches:
             if m.rendered.fact.topic != best.rendered.fact.topic:

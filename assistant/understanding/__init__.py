@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 
 import yaml
 
-from .places import (canonical, country_of, eu_members, find_places, fold, in_us, pick_place,  # noqa: F401
+from .places import (canonical, city_also_meant, country_of, eu_members, find_places, fold, in_us, pick_place,  # noqa: F401
                      place_name, scope, valid_jurisdiction)
 
 DATA = Path(__file__).with_name("data")
@@ -40,6 +40,12 @@ class Understanding:
     # them rather than by the single best guess).
     topic_probs: dict[str, float] = field(default_factory=dict)
     intent_probs: dict[str, float] = field(default_factory=dict)
+    # "words" when a platform or work word names the work, "model" when only the classifier guessed
+    # it (a guess ranks sources; it never hides a record written for other kinds of work).
+    work_how: str = ""
+    # Places inside ``place`` that the question's words may mean too ("new york": the city as well
+    # as the state); their sources and records are considered, labelled with their place.
+    within: tuple[str, ...] = ()
 
 
 # -- language ---------------------------------------------------------------------------------------

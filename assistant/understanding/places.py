@@ -106,6 +106,7 @@ def place_name(code: str | None, language: str = "en") -> str:
                "EU": ("European Union", "Unión Europea"), "UK": ("United Kingdom", "Reino Unido"),
                "US-WA": ("Washington State", "el estado de Washington"),
                "US-NY": ("New York State", "el estado de Nueva York"),
+               "US-NY-NYC": ("New York City", "Ciudad de Nueva York"),
                "US-DC": ("Washington, D.C.", "Washington, D.C.")}
     if c in special:
         return special[c][es]
@@ -237,6 +238,10 @@ def _state_codes(text: str) -> Iterable[PlaceHit]:
         if st is None or getattr(st, "abbr", None) != abbr:
             continue
         before = text[max(0, m.start() - 12):m.start()]
+        city = data().get("city_codes", {}).get(abbr)
+        if city and not before.rstrip().endswith(","):  # "around LA" is Los Angeles; "Baton Rouge, LA" is not
+            yield PlaceHit(city, m.start(), m.end(), abbr, "named", 2)
+            continue
         if abbr in ambiguous and not (_STATE_PREP.search(before) or before.rstrip().endswith(",")):
             continue
         if text.isupper():  # A QUESTION IN CAPITALS: only codes after a preposition count
@@ -323,3 +328,17 @@ def pick_place(hits: list[PlaceHit]) -> PlaceHit | None:
     same = [h for h in group if country_of(h.code) == first_country]
     # A city or state inside the first-named country beats the country itself ("Seattle, WA").
     return max(same, key=lambda h: (h.weight, -h.start))
+
+
+def city_also_meant(text: str, place: str | None) -> tuple[str, ...]:
+    """The city a state's name may mean ("new york" for New York City), when the question names
+    the state that way and nothing says the state alone is meant."""
+    spec = data().get("city_in_state_name", {}).get(place or "")
+    if not spec:
+        return ()
+    low = fold(text)
+    if not any(re.search(rf"(?<!\w){re.escape(fold(n))}(?!\w)", low) for n in spec["names"]):
+        return ()
+    if any(re.search(rf"(?<!\w){re.escape(fold(w))}(?!\w)", low) for w in spec["not_with"]):
+        return ()
+    return (spec["city"],)
