@@ -1,5 +1,6 @@
 """Redact personal data before search, the LLM, answers and anything stored: SSNs, A-numbers,
-e-mail addresses, card numbers (Luhn-checked) and phone numbers in any of the countries we serve
+e-mail addresses, driver's licence numbers (by the words before them), street addresses (house
+number and street word, in English and Spanish), card numbers (Luhn-checked) and phone numbers in any of the countries we serve
 (Google's libphonenumber rules, via the ``phonenumbers`` package)."""
 from __future__ import annotations
 
@@ -12,6 +13,26 @@ _A_NUMBER = re.compile(r"\bA[- ]?\d{8,9}\b", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 _US_PHONE = re.compile(r"(?:\+?1[ .-]?)?\(?\b\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}\b")
+# A driver's licence number is only recognisable by the words before it: "license # D1234567",
+# "DL: 123-456-789", "licencia de conducir 12345678Z". The number holds a digit, 5 to 20 characters.
+_LICENCE = re.compile(
+    r"\b(?:driver'?s?\s+licen[cs]e|licen[cs]e|DL|licencia(?:\s+de\s+(?:conducir|manejo))?|"
+    r"permiso\s+de\s+conducir|carn[eé]\s+de\s+conducir)"
+    r"(?:\s+(?:number|num|no\.?|n[uú]mero|n[ºo°]\.?))?\s*(?:is|es|:|#)?\s*#?\s*"
+    r"(?=[A-Z0-9-]*\d)([A-Z0-9][A-Z0-9-]{3,18}[A-Z0-9])\b", re.I)
+# A street address: a house number and a street name ending in a street word ("1234 Oak Street",
+# "55 W 3rd Ave Apt 4"), or a Spanish street word first ("Calle Mayor 12", "Av. Reforma 222").
+_STREET_WORDS = (r"street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|lane|ln|way|court|ct|place|pl|"
+                 r"terrace|parkway|pkwy|highway|hwy|circle|cir")
+# "3 hours on 5th avenue" is not an address: amounts of time, distance and work come first.
+_NOT_A_STREET = (r"(?:hours?|hrs?|minutes?|mins?|miles?|mi|km|kms|days?|weeks?|months?|years?|trips?|"
+                 r"rides?|orders?|deliver(?:y|ies)|offers?|dollars?|bucks|percent|times|horas?|millas|"
+                 r"d[ií]as|semanas|viajes|pedidos|entregas)\b")
+_ADDRESS = re.compile(
+    rf"\b\d{{1,6}}\s+(?!{_NOT_A_STREET})(?:[NSEW]\.?\s+)?(?:[A-Za-z0-9'.]+\s+){{1,3}}(?:{_STREET_WORDS})\b\.?"
+    r"(?:,?\s+(?:apt|apartment|unit|suite|#)\.?\s*\w+)?|"
+    r"\b(?:calle|c/|avenida|av\.|avda\.?|paseo|plaza|carrer|rua)\s+(?:[A-Za-zÁÉÍÓÚÑáéíóúñ'.]+\s+){0,3}"
+    r"\d{1,5}\b(?:,?\s*\d{1,2}[ºª°]?\s*[A-Za-z]?)?", re.I)
 # Countries whose workers ask (US first: a bare 10-digit number is read as American).
 PHONE_REGIONS = ("US", "ES", "GB", "MX", "CA", "IE", "FR", "IT", "DE", "PT", "AR", "CO")
 
@@ -61,6 +82,10 @@ def redact(text: str) -> tuple[str, bool]:
     for pattern, label in ((_SSN, "[SSN]"), (_A_NUMBER, "[A-NUMBER]"), (_EMAIL, "[EMAIL]")):
         text, n = pattern.subn(label, text)
         count += n
+    text, n = _LICENCE.subn(lambda m: m.group(0)[:m.start(1) - m.start(0)] + "[LICENCE]", text)
+    count += n
+    text, n = _ADDRESS.subn("[ADDRESS]", text)
+    count += n
     text, n = _cards(text)
     count += n
     text, n = _phones(text)
