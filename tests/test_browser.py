@@ -173,3 +173,81 @@ def test_a_visit_reaches_no_third_party(app_url):
         finally:
             browser.close()
     assert outside == []
+
+
+def test_images_in_a_generated_answer_are_never_fetched_while_it_streams_or_after(tmp_path_factory, built_index):
+    """Regression (issue 10, item 6): the browser fetched `![](https://…?q=secret)` while the model's
+    text streamed, and reference-style images survived the final check. A logger server on
+    another loopback port must receive no request at all, during the stream or after it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from llm_stub import StubServer
+
+    _require_chromium()
+    hits: list[str] = []
+
+    class Logger(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    log = ThreadingHTTPServer(("127.0.0.1", 0), Logger)
+    threading.Thread(target=log.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{log.server_address[1]}"
+    stub = StubServer().start()
+    stub.token_delay = 0.08  # slow enough that the page renders the text while it streams
+    stub.default = ("stream", (
+        f"A Seattle app must tell you in writing why [1]. ![x]({base}/inline.png?q=secret) "
+        f"![a][r] <img src=\"{base}/html.png\"> &#33;[e]({base}/entity.png) <{base}/autolink> "
+        f"{base}/bare.png\n\n[r]: {base}/reference.png"))
+    data = tmp_path_factory.mktemp("browser-gen") / "data"
+    shutil.copytree(built_index, data)
+    (data / "index.lock").unlink(missing_ok=True)
+    port = _port()
+    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data), "GIGRIGHTS_LLM_BASE_URL": stub.base_url,
+           "GIGRIGHTS_LLM_MODEL": "stub-model"}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                             "--server.address", "127.0.0.1", "--server.port", str(port),
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    requested: list[str] = []
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 390, "height": 844})
+                page.on("request", lambda r: requested.append(r.url) if base in r.url else None)
+                page.goto(url)
+                box = page.get_by_test_id("stChatInputTextArea")
+                expect(box).to_be_visible(timeout=60_000)
+                box.fill("Can a Seattle app deactivate me without telling me why?")
+                box.press("Enter")
+                # while it streams: the raw text is on the page as plain text
+                expect(page.get_by_text("tell you in writing", exact=False).first).to_be_visible(timeout=60_000)
+                # after it: the verified answer with its sources
+                expect(page.get_by_test_id("stExpander").first).to_be_visible(timeout=60_000)
+                page.wait_for_timeout(1500)
+                assert stub.requests, "the answer did not come from the LLM stub"
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        stub.stop()
+        log.shutdown()
+    assert requested == [] and hits == [], (requested, hits)
