@@ -124,6 +124,8 @@ class Ingestor:
                            "Shorten the title or the headings and try again.")
         if not chunks:
             return Outcome(meta.doc_id, "failed", "No text could be extracted from this file.")
+        if not force:  # a rebuild re-reads files that were reviewed already
+            parsed["flags"] = parsed.get("flags", []) + self._instruction_flags(parsed)
         held = bool(parsed.get("flags")) and meta.review_status == "approved" and not (accept_flags or force)
         if held:
             meta = replace(meta, review_status="draft")
@@ -147,6 +149,15 @@ class Ingestor:
             return Outcome(meta.doc_id, "failed", f"Indexing failed: {exc}")
         return Outcome(meta.doc_id, "updated" if cur else "added", chunks=len(chunks),
                        warnings=parsed.get("warnings", []), flags=parsed.get("flags", []), held=held)
+
+    def _instruction_flags(self, parsed: dict) -> list[str]:
+        """Sentences the classifier reads as instructions to an AI model, beyond those the phrase
+        check in the loaders already flagged."""
+        from assistant.understanding.instructions import flags
+
+        have = " ".join(parsed.get("flags", []))
+        return [f for f in flags([p["text"] for p in parsed["pages"]], self.embedder)
+                if f.split(": ", 1)[-1][1:60] not in have]
 
     def ingest_path(self, path: Path, meta: DocMeta, accept_flags: bool = False) -> Outcome:
         try:
