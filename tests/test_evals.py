@@ -150,6 +150,16 @@ def test_issue_examples_on_the_starter_corpus(starter_index, embedder):
         # a question about what a law covers was told "the company decides" and got no rule;
         ans = a.ask("does the minnesota rideshare pay law cover doordash drivers")
         assert "set by the company" not in ans.text
+        # ...and its answer is the record that says so, though that record is about drivers: a
+        # record that says which work it leaves out is for the workers left out too
+        assert ans.facts[:1] == ("mn-tnc-law-coverage",) and "food delivery" in ans.text.split("\n\n")[0]
+        ans = a.ask("does the massachusetts rideshare union law cover doordash and instacart people too")
+        assert "ma-rideshare-union-right" in ans.facts, ans.facts
+        # "around LA" is Los Angeles, and "en nueva york" brings in the city's own rule
+        ans = a.ask("drive lyft around LA. i want to see all the data lyft has on me, how do i ask")
+        assert ans.jurisdiction == "US-CA" and not ans.refused
+        ans = a.ask("soy repartidor de uber eats en nueva york cuanto me tienen que pagar")
+        assert ans.facts[:1] == ("nyc-delivery-minimum-pay",) and "Ciudad de Nueva York" in ans.text.splitlines()[0]
         # a question about tax got Massachusetts' pay floor as its answer;
         ans = a.ask("lyft driver in boston, whats the best way to pay less tax this year? should i set up an LLC")
         assert "ma-settlement-pay-floor" not in ans.facts
