@@ -251,3 +251,128 @@ def test_images_in_a_generated_answer_are_never_fetched_while_it_streams_or_afte
         stub.stop()
         log.shutdown()
     assert requested == [] and hits == [], (requested, hits)
+
+
+def test_kill_9_of_the_app_during_a_library_upload_loses_nothing_published(tmp_path_factory, built_index,
+                                                                           tmp_path):
+    """The app process dies (kill -9) while a Library upload is being written (issue 10, item 15).
+    Nothing published is lost, the interrupted upload never reaches the public, and the next app
+    start marks it failed ("Interrupted…") and drops its chunks, so the advocate can add it again."""
+    import signal
+    import sqlite3
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from assistant.auth import hash_password
+    from assistant.config import load_settings
+    from assistant.core import build_assistant
+    from conftest import make_pdf
+
+    _require_chromium()
+    data = tmp_path_factory.mktemp("browser-kill") / "data"
+    shutil.copytree(built_index, data)
+    (data / "index.lock").unlink(missing_ok=True)
+    pages = [f"Page {n} of the Denver courier handbook. Section {n}: couriers keep a log of every "
+             f"delivery, the tips shown in the app, the miles driven and the waiting time at "
+             f"restaurant number {n}. The app must show pay before an offer is accepted." * 3
+             for n in range(1, 31)]
+    pdf = make_pdf(tmp_path / "handbook.pdf", pages)
+    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data), "GIGRIGHTS_EMBED_BATCH_SIZE": "1",
+           "GIGRIGHTS_LIBRARY_USERS": "rita:reviewer:" + hash_password(PASSWORD, iterations=1000)}
+    env.pop("GIGRIGHTS_LLM_BASE_URL", None)
+
+    def start():
+        port = _port()
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                                 "--server.address", "127.0.0.1", "--server.port", str(port),
+                                 "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
+                    return proc, url
+            except OSError:
+                time.sleep(0.5)
+        proc.kill()
+        pytest.fail("streamlit did not start")
+
+    def visible():
+        a = build_assistant(load_settings(data_dir=data))
+        try:
+            rows = a.catalog.current(a.store.name, include_drafts=True)
+            for doc_id, row in rows.items():  # every visible version has exactly its chunks
+                n = a.store.count({"$and": [{"doc_id": doc_id}, {"version": row["version"]}]})
+                assert n == row["chunk_count"], (doc_id, n, row["chunk_count"])
+            return set(rows), a.store.versions_present()
+        finally:
+            a.close()
+
+    before, _ = visible()
+    proc, url = start()
+    killed = False
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = browser.new_page()
+                page.goto(url + "/library")
+                page.get_by_label("User name").fill("rita")
+                page.get_by_label("Password", exact=True).fill(PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                expect(page.get_by_text("Signed in as rita (reviewer)")).to_be_visible(timeout=30_000)
+                page.locator("input[type=file]").first.set_input_files(str(pdf))
+                expect(page.get_by_text("handbook.pdf").first).to_be_visible(timeout=30_000)
+                _settle(page)
+                page.locator('input[aria-label="Title"]:visible').first.fill("Denver courier handbook")
+                topics = page.locator('input[aria-label="Topics"]:visible').first
+                topics.click()
+                topics.fill("pay_transparency")
+                topics.press("Enter")
+                page.keyboard.press("Escape")
+                page.locator('input[aria-label="Official source URL (https://…)"]:visible').first.fill(
+                    "https://example.org/handbook")
+                _settle(page)
+                page.get_by_role("button", name="Add as draft").click()
+                db = sqlite3.connect(f"file:{data / 'catalog.sqlite3'}?mode=ro", uri=True, timeout=5)
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline and not killed:  # the version is being written
+                    row = db.execute("SELECT status FROM documents WHERE title=?",
+                                     ("Denver courier handbook",)).fetchone()
+                    if row and row[0] == "pending":
+                        time.sleep(0.3)  # inside the chunk writes
+                        proc.send_signal(signal.SIGKILL)
+                        killed = True
+                    time.sleep(0.02)
+                db.close()
+            finally:
+                browser.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+    assert killed, "the upload never started writing"
+    after, _ = visible()
+    assert after == before  # nothing published lost, the interrupted upload not visible
+
+    proc, url = start()  # the next app start repairs
+    try:
+        urllib.request.urlopen(url, timeout=30).read()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = browser.new_page()
+                page.goto(url)
+                expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=60_000)
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    db = sqlite3.connect(data / "catalog.sqlite3")
+    status, error = db.execute("SELECT status, error FROM documents WHERE title=?",
+                               ("Denver courier handbook",)).fetchone()
+    db.close()
+    assert status == "failed" and "Interrupted" in error
+    after, present = visible()
+    assert after == before and not any("denver-courier-handbook" in d for d, _v in present)

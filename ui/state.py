@@ -15,6 +15,17 @@ from assistant.errors import AssistantError
 @st.cache_resource(show_spinner="Loading the knowledge base…")
 def get_assistant() -> Assistant:
     a = build_assistant(load_settings())
+    if a.store.embedded:
+        # This process holds the index's lock, so a version still "pending" was cut off when an
+        # earlier app process died mid-upload: mark it failed and drop its chunks.
+        from ingest.pipeline import Ingestor
+
+        try:
+            fixed = Ingestor(a.settings, a.embedder, a.store, a.catalog).reconcile()
+            if any(fixed.values()):
+                logging.getLogger(__name__).warning("repaired after a crash: %s", fixed)
+        except AssistantError as exc:
+            logging.getLogger(__name__).warning("repair skipped: %s", exc)
     try:
         a.warm()  # the classifier and the fact vectors load under the spinner, not on question one
     except AssistantError as exc:  # an empty or unreachable index is reported when a question comes
