@@ -43,7 +43,7 @@ def render_answer(ans: Answer) -> None:
     for r in ans.referrals:
         if r.url in ans.text:
             continue  # already listed in the answer
-        st.markdown(f"**{escape_markdown(r.name)}** — {escape_markdown(r.how_to_reach)}  \n{r.url}")
+        st.markdown(f"**{escape_markdown(r.name)}** — {escape_markdown(r.how(ans.language))}  \n{r.url}")
 
 
 def sidebar(assistant: Assistant | None) -> str | None:

@@ -80,7 +80,8 @@ def referral_lines(refs: Sequence[Referral], language: str, first: str = "") -> 
         return []
     out = [f"**{t(language, 'next_step')}**"] + ([f"- {first}"] if first else [])
     for r in refs:
-        first = re.split(r"(?<=[.!?])\s", r.how_to_reach.strip(), maxsplit=1)[0] if r.how_to_reach else ""
+        how = r.how(language).strip()
+        first = re.split(r"(?<=[.!?])\s", how, maxsplit=1)[0] if how else ""
         phone = f" · {r.phone}" if r.phone else ""
         out.append(f"- **{r.name}**{phone} · {r.url}" + (f" — {first}" if first else ""))
     return ["\n".join(out)]

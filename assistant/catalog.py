@@ -288,7 +288,7 @@ class Catalog:
         out = []
         for r in self._exec("SELECT data FROM referrals ORDER BY id"):
             d = json.loads(r[0])
-            for k in ("jurisdictions", "issues", "languages"):
+            for k in ("jurisdictions", "issues", "languages", "worker_types"):
                 d[k] = tuple(d.get(k) or ())
             out.append(Referral(**d))
         return out

@@ -139,7 +139,7 @@ class Assistant:
             return
         warnings.extend(A.source_warnings(passages, u, leads))
         refs = self.referrals_for(u.place or A.answer_country(passages, leads), A.topic_of(u, leads),
-                                  u.language)
+                                  u.language, work=u.work if u.work_how == "words" else None)
         if self.chat_model is not None:
             ans = yield from A.generative(self, q, qvec, passages, u, history, warnings, leads, refs)
         else:
@@ -301,12 +301,12 @@ class Assistant:
                       language=u.language)
 
     def referrals_for(self, where: str | None, topic: str | None = None, language: str = "en",
-                      limit: int = 2, fallback: bool = True) -> list[Referral]:
+                      limit: int = 2, fallback: bool = True, work: str | None = None) -> list[Referral]:
         """Help for a place (and the places above it) and topic: agencies that handle the topic
         first, then legal aid. With no place, US help only when ``fallback``; never another
         country's agencies."""
         places = scope(where) or (["US"] if fallback else [])
-        refs = [r for r in self.catalog.referrals() if set(r.jurisdictions) & set(places)]
+        refs = [r for r in self.catalog.referrals() if set(r.jurisdictions) & set(places) and r.helps(work)]
         def depth(r: Referral) -> int:
             return max(len(scope(j) or ()) for j in r.jurisdictions if j in places)
 

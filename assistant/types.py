@@ -126,6 +126,15 @@ class Referral:
     languages: tuple[str, ...] = ()
     phone: str | None = None
     how_to_reach: str = ""
+    how_to_reach_es: str = ""                 # the same in Spanish, for Spanish answers
+    worker_types: tuple[str, ...] = ()        # the kinds of work it helps; () = every kind
+
+    def how(self, language: str) -> str:
+        """How to reach it, in the reader's language where we have it."""
+        return self.how_to_reach_es if language == "es" and self.how_to_reach_es else self.how_to_reach
+
+    def helps(self, work: str | None) -> bool:
+        return not (work and self.worker_types and work not in self.worker_types)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ TOPICS = ("classification", "minimum_pay", "tips", "expenses", "pay_transparency
           "discrimination", "data_access", "health_insurance", "unemployment", "taxes", "retirement",
           "injury", "sick_leave", "organizing", "freelance_payment", "disputes", "training", "ai_work")
 EXTRA_TOPICS = ("platform_terms", "referrals")
+WORK_KINDS = ("rideshare", "delivery", "grocery", "courier", "freelance", "annotation", "care")
 LANGUAGES = ("en", "es")
 REVIEW = ("draft", "approved")
 REFERRAL_KINDS = ("agency", "complaint_portal", "hotline", "legal_aid", "worker_center",
@@ -87,10 +88,9 @@ def _common(e: dict, where: str, problems: list[str]) -> None:
     bad = [t for t in e.get("topics") or [] if t not in TOPICS + EXTRA_TOPICS]
     if bad or not e.get("topics"):
         problems.append(f"{where}: topics {bad or 'missing'} not in the known list")
-    kinds = ("rideshare", "delivery", "grocery", "courier", "freelance", "annotation", "care")
-    bad = [w for w in e.get("worker_types") or [] if w not in kinds]
+    bad = [w for w in e.get("worker_types") or [] if w not in WORK_KINDS]
     if bad:
-        problems.append(f"{where}: worker_types {bad} not in {kinds} (leave it out for every kind)")
+        problems.append(f"{where}: worker_types {bad} not in {WORK_KINDS} (leave it out for every kind)")
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -181,10 +181,15 @@ def load_referrals(path: Path, problems: list[str]) -> list[Referral]:
         if not r.get("jurisdictions") or not all(valid_jurisdiction(j) for j in r["jurisdictions"]):
             problems.append(f"{where}: jurisdictions must be ISO 3166 codes (US, ES, CA-ON, EU, UK ...)")
         _https(r.get("url"), where, problems)
+        bad = [w for w in r.get("worker_types") or [] if w not in WORK_KINDS]
+        if bad:
+            problems.append(f"{where}: worker_types {bad} not in {WORK_KINDS} (leave it out for every kind)")
         out.append(Referral(id=str(r.get("id")), name=str(r.get("name")), kind=str(r.get("kind")),
                             url=str(r.get("url")), jurisdictions=tuple(r.get("jurisdictions") or ()),
                             issues=tuple(r.get("issues") or ()), languages=tuple(r.get("languages") or ()),
-                            phone=r.get("phone") or None, how_to_reach=str(r.get("how_to_reach") or "")))
+                            phone=r.get("phone") or None, how_to_reach=str(r.get("how_to_reach") or ""),
+                            how_to_reach_es=str(r.get("how_to_reach_es") or ""),
+                            worker_types=tuple(r.get("worker_types") or ())))
     return out
 
 

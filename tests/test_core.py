@@ -136,3 +136,32 @@ def test_new_york_by_its_state_name_answers_with_the_city_rule_labelled(shared_a
     assert "nyc-pay" in [c.doc_id for c in ans.citations][:2]
     assert "Nueva York" in ans.text  # the quote is labelled with its place
 
+
+
+def test_help_lines_fit_the_work_and_speak_the_readers_language(index_copy, embedder):
+    """An NYC rideshare driver was sent to the delivery workers' page, and a Spanish answer listed
+    every help line's instructions in English."""
+    from assistant.core import build_assistant
+    from assistant.types import Referral
+    from conftest import settings_for
+
+    a = build_assistant(settings_for(index_copy), embedder=embedder)
+    try:
+        a.catalog.replace_referrals([
+            Referral(id="dcwp-delivery", name="Delivery workers page", kind="complaint_portal",
+                     url="https://example.org/delivery", jurisdictions=("US-NY-NYC",), issues=("minimum_pay",),
+                     languages=("en", "es"), how_to_reach="File a complaint online.",
+                     how_to_reach_es="Presente una queja en línea.", worker_types=("delivery", "grocery")),
+            Referral(id="tlc", name="Taxi and Limousine Commission", kind="agency",
+                     url="https://example.org/tlc", jurisdictions=("US-NY-NYC",), issues=("minimum_pay",),
+                     languages=("en",), how_to_reach="Call 311.", worker_types=("rideshare",)),
+        ])
+        ride = [r.id for r in a.referrals_for("US-NY-NYC", "minimum_pay", "en", work="rideshare")]
+        food = [r.id for r in a.referrals_for("US-NY-NYC", "minimum_pay", "es", work="delivery")]
+        anyone = {r.id for r in a.referrals_for("US-NY-NYC", "minimum_pay", "en")}
+        assert ride == ["tlc"] and food == ["dcwp-delivery"] and anyone == {"tlc", "dcwp-delivery"}
+        ans = a.ask("soy repartidor de uber eats en nyc, cuanto me tienen que pagar por hora?")
+        assert "Presente una queja en línea." in ans.text and "File a complaint online." not in ans.text
+        assert "Taxi and Limousine Commission" not in ans.text
+    finally:
+        a.close()
