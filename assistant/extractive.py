@@ -150,7 +150,8 @@ def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], e
     cands: list[tuple[int, int, str]] = []  # (passage index, position, unit)
     for pi, p in enumerate(passages):
         for si, s in enumerate(sentences(p.text)):
-            cands.append((pi, si, s))
+            if not s.rstrip().endswith("?"):  # a guide's own question ("Is your law in force yet?") answers nothing
+                cands.append((pi, si, s))
     if not cands or max_sentences <= 0:
         return Extract((), ())
     vecs = np.asarray(embedder.embed([c[2] for c in cands]), dtype=np.float32)

@@ -76,3 +76,12 @@ def test_after_a_direct_answer_no_background_quote_is_kept_just_for_being_the_be
     v = embedder.embed([q], query=True)[0]
     assert extract(q, v, ps, embedder, "en", 3, floor=0.45).citations          # the best is kept
     assert not extract(q, v, ps, embedder, "en", 3, floor=0.45, keep_best=False).citations
+
+
+def test_a_guides_own_question_is_never_quoted(embedder):
+    """A Spain answer quoted "Has Spain passed its law for it yet?" as evidence."""
+    ps = [_p(1, "Has Spain passed its law for the directive yet? Check the Official State Gazette. "
+                "Courts must read Spanish law in line with the directive as far as they can.")]
+    q = "has spain passed the platform work directive law yet"
+    ex = extract(q, embedder.embed([q], query=True)[0], ps, embedder, "en", 3, where="US-MN")
+    assert ex.lines and not any("?" in line for line in ex.lines)
