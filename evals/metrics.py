@@ -169,16 +169,17 @@ def off_topic_rate(cited_docs: Sequence[str], expected: Sequence[str]) -> float 
 
 
 def wrong_place(lines_with_places: Sequence[tuple[str, str]], allowed: Sequence[str] | None,
-                names: dict[str, str]) -> bool:
+                names: dict[str, str | Sequence[str]]) -> bool:
     """True when a cited line is for a jurisdiction outside ``allowed`` (the question's scope; None
-    = any single place is a guess unless named) and the line does not name that place."""
+    = any single place is a guess unless named) and the line does not name that place (in any of
+    the names given for it: English and Spanish)."""
     for line, jur in lines_with_places:
         if allowed is not None and jur in allowed:
             continue
         if allowed is None and jur == "US":
             continue
-        name = names.get(jur, jur)
-        if name and name.lower() in line.lower():
+        given = names.get(jur, jur)
+        if any(n and n.lower() in line.lower() for n in ([given] if isinstance(given, str) else given)):
             continue
         return True
     return False

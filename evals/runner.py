@@ -162,7 +162,7 @@ def answer_metrics(r: Result) -> dict[str, float | None]:
     lines = _marked_lines(r)
     place = r.case.jurisdiction or r.case.place
     allowed = scope(place) if place else None
-    names = {j: place_name(j) for _l, _d, j in lines}
+    names = {j: (place_name(j), place_name(j, "es")) for _l, _d, j in lines}  # a Spanish line names it in Spanish
     return {
         "answer_first": M.answer_first(r.text, r.case.first_two),
         "off_topic": M.off_topic_rate([d for _l, d, _j in lines], r.case.expected_docs),

@@ -16,26 +16,30 @@ FLOORS = {
     # place picked) joined the 130; "now" below is that report.
     "dev": {
         "hit@5": (">=", 0.96),                # now 0.971 (0.991 on the first 130)
-        "mrr": (">=", 0.89),                  # now 0.908 (0.932 on the first 130)
+        "mrr": (">=", 0.89),                  # now 0.902 (0.932 on the first 130)
         "citation_verbatim": (">=", 1.0),     # every quote verbatim in the source its [n] points to
         "figure_check": (">=", 1.0),          # every figure of a rendered fact is in its quote
-        "must_include": (">=", 0.76),         # now 0.782; 0.808 on the first 130 [0.747] (0.441 before the facts layer)
-        "answer_first": (">=", 0.60),         # now 0.644; 0.600 [0.560]
-        "off_topic": ("<=", 0.16),            # now 0.134; 0.140 [0.186] (0.281 before)
-        "wrong_place": ("<=", 0.03),          # now 0.005; 0.009 (0.138 before)
+        "must_include": (">=", 0.78),         # now 0.804; 0.808 on the first 130 [0.747] (0.441 before the facts layer)
+        "answer_first": (">=", 0.62),         # now 0.655; 0.600 [0.560]
+        "off_topic": ("<=", 0.17),            # now 0.151 (0.134 before the fact weights were refitted); 0.140 [0.186] (0.281 before)
+        "wrong_place": ("<=", 0.03),          # now 0.000; 0.009 (0.138 before)
         "correct_refusal": (">=", 0.80),      # now 0.850; 0.842 [0.789] (0.947 before, from regexes fitted to these cases)
-        "false_refusal": ("<=", 0.03),        # now 0.010; 0.000 [0.009]
-        "language_match": (">=", 0.95),       # now 0.992, by an independent identifier (py3langid)
+        "false_refusal": ("<=", 0.03),        # now 0.005; 0.000 [0.009]
+        "language_match": (">=", 0.95),       # now 1.000, by an independent identifier (py3langid)
         "quote_language": (">=", 0.95),       # 1.000
     },
     "test": {
-        "hit@5": (">=", 0.89),                # now 0.922; 0.909 (0.848 before)
+        "hit@5": (">=", 0.89),                # now 0.917; 0.909 (0.848 before)
         "citation_verbatim": (">=", 1.0),
         "figure_check": (">=", 1.0),
-        "must_include": (">=", 0.68),         # 0.718 [0.682] (0.393 before)
-        "answer_first": (">=", 0.55),         # 0.590 [0.491] (0.254 before)
-        "off_topic": ("<=", 0.27),            # 0.236 [0.293] (0.408 before)
-        "wrong_place": ("<=", 0.03),          # 0.014 [0.023] (0.329 before)
+        "must_include": (">=", 0.69),         # now 0.720; 0.701 [0.682] (0.393 before)
+        "answer_first": (">=", 0.55),         # now 0.577; 0.590 [0.491] (0.254 before)
+        # now 0.265; 0.229 [0.293] (0.408 before). Raised from 0.27 on 2026-12-02: the fact weights
+        # refitted on the 245-case dev split lead with more records (dev must_include +0.018,
+        # answer_first +0.015) and quote more of their neighbours, which dev also showed (off_topic
+        # 0.127 -> 0.152); on test off_topic rose 0.229 -> 0.265. The next change must bring it down.
+        "off_topic": ("<=", 0.29),
+        "wrong_place": ("<=", 0.03),          # now 0.009; 0.014 [0.023] (0.329 before)
         # now 0.718 (28 of 39); 0.769 [0.487] (0.333 before). Lowered on 2026-12-02: the refusal
         # threshold went from 0.35 to 0.25 on dev evidence (long, typo-ridden Spanish and UK
         # questions were refused with the right document ranked first; dev false refusals 0.064 ->
@@ -44,7 +48,7 @@ FLOORS = {
         "correct_refusal": (">=", 0.70),
         # 0.057 [0.035]: since 2026-12-02 "set by the company, I don't have its terms" counts as a
         # refusal. Of the 13 false refusals: 5 such, 4 places without documents, 3 strategy, 1 fraud.
-        "false_refusal": ("<=", 0.07),        # 0.057 [0.035] (0.074 before)
+        "false_refusal": ("<=", 0.07),        # now 0.043; 0.057 [0.035] (0.074 before)
         "language_match": (">=", 0.94),       # 0.978
     },
     "understanding": {                        # evals/understanding/test_*.jsonl (290 questions)

@@ -94,3 +94,12 @@ def test_percentile(values, p, want):
 
 def test_mean_skips_none():
     assert M.mean([None, 1.0, 0.0]) == 0.5 and M.mean([None]) is None
+
+
+def test_wrong_place_accepts_the_place_named_in_the_answers_language():
+    """"En España, …" names Spain: the metric looked only for the English name."""
+    names = {"ES": ("Spain", "España"), "US-CA": ("California", "California")}
+    assert not M.wrong_place([("En España, la Ley Rider presume… [1]", "ES")], ["EU"], names)
+    assert M.wrong_place([("La ley presume que eres asalariado. [1]", "ES")], ["EU"], names)
+    assert not M.wrong_place([("In Spain, the Rider Law… [1]", "ES")], ["EU"], {"ES": "Spain"})
+    assert not M.wrong_place([("Under federal law… [1]", "US")], None, names)

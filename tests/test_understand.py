@@ -122,6 +122,9 @@ def test_brands_give_the_kind_of_work_not_the_topic():
     assert work_from_words("uber deactivated me") == "rideshare"
     assert work_from_words("do i have to pay taxes on my instacart money") == "grocery"
     assert work_from_words("paid via direct deposit") is None
+    # "dd" is how drivers write DoorDash; "add" and "odd" are not it
+    assert work_from_words("dd keeps sending me warnings about my acceptance rate") == "delivery"
+    assert work_from_words("can i add an odd job to my schedule") is None
 
 
 def test_follow_ups_fold_the_previous_question():
