@@ -67,6 +67,16 @@ def answer_country(passages: Sequence[Passage], leads: Sequence[Match]) -> str |
     return countries.pop() if len(countries) == 1 else None
 
 
+# Countries whose rules a question with no place may get, by the question's language (US and EU-wide
+# rules always): a Spanish question may be from Spain; an English one is taken as American.
+PLACES_BY_LANGUAGE = {"es": ("ES",)}
+
+
+def plausible_without_place(jurisdiction: str, language: str) -> bool:
+    country = jurisdiction.split("-")[0]
+    return country in ("US", "EU") or country in PLACES_BY_LANGUAGE.get(language, ())
+
+
 def topic_of(u: Understanding, leads: Sequence[Match]) -> str | None:
     """The topic of the help lines: the leading record's, else the classifier's."""
     return leads[0].rendered.fact.topic if leads else u.topic

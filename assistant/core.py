@@ -20,7 +20,7 @@ from .config import Settings, load_settings
 from .embeddings import Embedder, build_embedder
 from .errors import BadQuestion, ConfigError
 from .facts import load_facts, plain
-from .facts.match import FactBook, Match, Weights, lead, next_step, verbatim_in
+from .facts.match import TOPIC_LIKELY, TOPIC_UNLIKELY, FactBook, Match, Weights, lead, next_step, verbatim_in
 from .llm import ChatModel, build_chat_model
 from .prompts import text as t
 from .redact import redact, redact_history
@@ -240,6 +240,16 @@ class Assistant:
                                       verbatim=verbatim, w=self.weights, topic=u.topic, query=query,
                                       visible=list(visible), topic_probs=u.topic_probs,
                                       intent_probs=u.intent_probs, also=u.within)
+        if u.place is None and u.topic_probs and max(u.topic_probs.values()) >= TOPIC_LIKELY:
+            # No place: a record on a topic the question is unlikely to be about would open an
+            # "it depends on where you work" on the wrong subject (an injured courier was told
+            # about New York's unemployment settlement).
+            matches = [m for m in matches if u.topic_probs.get(m.rendered.fact.topic, 0.0) >= TOPIC_UNLIKELY]
+        if u.place is None:
+            # Nothing says where the worker is: another country's rule is a guess, unless the
+            # question's language makes it a likely one (Spanish: Spain). US and EU-wide rules stay;
+            # an English question about Amazon Flex got Spain's Rider Law as "it depends".
+            matches = [m for m in matches if A.plausible_without_place(m.rendered.fact.jurisdiction, u.language)]
         leads = lead(matches, self.weights, u.place, within=u.within)
         step = next_step(matches, leads, u.topic) if u.place or leads else None
         return leads, step

@@ -165,3 +165,11 @@ def test_help_lines_fit_the_work_and_speak_the_readers_language(index_copy, embe
         assert "Taxi and Limousine Commission" not in ans.text
     finally:
         a.close()
+
+
+def test_without_a_place_only_us_eu_and_language_plausible_countries_are_guessed():
+    from assistant.answer import plausible_without_place
+
+    assert plausible_without_place("US-WA-Seattle", "en") and plausible_without_place("EU", "en")
+    assert not plausible_without_place("ES", "en") and not plausible_without_place("UK", "en")
+    assert plausible_without_place("ES", "es") and not plausible_without_place("CA-ON", "es")

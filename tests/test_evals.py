@@ -158,6 +158,14 @@ def test_issue_examples_on_the_starter_corpus(starter_index, embedder):
         # "around LA" is Los Angeles, and "en nueva york" brings in the city's own rule
         ans = a.ask("drive lyft around LA. i want to see all the data lyft has on me, how do i ask")
         assert ans.jurisdiction == "US-CA" and not ans.refused
+        # with no place, no other country's rule as "it depends" for an English question, and no
+        # record on a topic the question is unlikely to be about (read at phone width, 2026-12-02)
+        ans = a.ask("i read that truck drivers are exempt from forced arbitration under some supreme "
+                    "court case. does that cover amazon flex or uber drivers too?")
+        assert not any(f.startswith(("es-", "uk-", "on-")) for f in ans.facts), ans.facts
+        ans = a.ask("got doored on my ebike doing uber eats last night, wrist is messed up and i cant "
+                    "ride for weeks probably. uber support just says 'we're sorry to hear'. what do i do now")
+        assert "ny-unemployment-uber-settlement" not in ans.facts and "New York" not in ans.text.split("\n\n")[0]
         ans = a.ask("soy repartidor de uber eats en nueva york cuanto me tienen que pagar")
         assert ans.facts[:1] == ("nyc-delivery-minimum-pay",) and "Ciudad de Nueva York" in ans.text.splitlines()[0]
         # a question about tax got Massachusetts' pay floor as its answer;

@@ -48,6 +48,9 @@ class Weights:
 # When the topic model is this sure of a question's topic, a record whose topic it gives less than
 # TOPIC_NOT is not a candidate, however close its words are.
 TOPIC_SURE, TOPIC_NOT = 0.6, 0.05
+# With no place, records on a topic the classifier gives under TOPIC_UNLIKELY are not led with once
+# some topic has TOPIC_LIKELY (picked on the dev split).
+TOPIC_LIKELY, TOPIC_UNLIKELY = 0.4, 0.15
 
 # Each feature of a (question, record) pair and the weight that multiplies it.
 FEATURES = {"similarity": "similarity_weight", "section": "section_bonus", "doc": "doc_bonus",
