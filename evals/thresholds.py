@@ -21,7 +21,7 @@ FLOORS = {
         "figure_check": (">=", 1.0),          # every figure of a rendered fact is in its quote
         "must_include": (">=", 0.78),         # now 0.811; 0.808 on the first 130 [0.747] (0.441 before the facts layer)
         "answer_first": (">=", 0.62),         # now 0.650; 0.600 [0.560]
-        "off_topic": ("<=", 0.17),            # now 0.146 (0.134 before the fact weights were refitted); 0.140 [0.186] (0.281 before)
+        "off_topic": ("<=", 0.15),            # now 0.126 (0.152 after the fact weights were refitted, 0.134 before); 0.140 [0.186] (0.281 before)
         "wrong_place": ("<=", 0.03),          # now 0.000; 0.009 (0.138 before)
         "correct_refusal": (">=", 0.80),      # now 0.850; 0.842 [0.789] (0.947 before, from regexes fitted to these cases)
         "false_refusal": ("<=", 0.03),        # now 0.005; 0.000 [0.009]
@@ -32,14 +32,15 @@ FLOORS = {
         "hit@5": (">=", 0.89),                # now 0.917; 0.909 (0.848 before)
         "citation_verbatim": (">=", 1.0),
         "figure_check": (">=", 1.0),
-        "must_include": (">=", 0.69),         # now 0.727; 0.701 [0.682] (0.393 before)
+        "must_include": (">=", 0.69),         # now 0.716; 0.701 [0.682] (0.393 before)
         "answer_first": (">=", 0.55),         # now 0.568; 0.590 [0.491] (0.254 before)
-        # now 0.261; 0.229 [0.293] (0.408 before). Raised from 0.27 on 2026-12-02: the fact weights
-        # refitted on the 245-case dev split lead with more records (dev must_include +0.018,
-        # answer_first +0.015) and quote more of their neighbours, which dev also showed (off_topic
-        # 0.127 -> 0.152); on test off_topic rose 0.229 -> 0.265. The next change must bring it down.
-        "off_topic": ("<=", 0.29),
-        "wrong_place": ("<=", 0.03),          # now 0.009; 0.014 [0.023] (0.329 before)
+        # now 0.244; 0.229 [0.293] (0.408 before). The fact weights refitted on the 245-case dev
+        # split lead with more records (dev must_include +0.018, answer_first +0.015) and quote more
+        # of their neighbours, which dev also showed (off_topic 0.127 -> 0.152); on test off_topic
+        # rose 0.229 -> 0.265, then fell to 0.244 when quotes after a direct answer stopped coming
+        # from the second-best passage. Kept at 0.27.
+        "off_topic": ("<=", 0.27),
+        "wrong_place": ("<=", 0.03),          # now 0.005; 0.014 [0.023] (0.329 before)
         # now 0.718 (28 of 39); 0.769 [0.487] (0.333 before). Lowered on 2026-12-02: the refusal
         # threshold went from 0.35 to 0.25 on dev evidence (long, typo-ridden Spanish and UK
         # questions were refused with the right document ranked first; dev false refusals 0.064 ->

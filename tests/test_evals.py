@@ -192,10 +192,10 @@ def test_issue_examples_on_the_starter_corpus(starter_index, embedder):
         # Fund, which does not cover couriers (the record saying so was for rideshare drivers only)
         ans = a.ask("i deliver for doordash in yonkers and got hurt on my bike. can i claim from the black car fund")
         assert ans.facts == ("ny-black-car-fund-not-delivery",) and "does not cover" in ans.text.splitlines()[0]
-        # after a direct answer, quotes come from its documents or the two best passages.
+        # after a direct answer, quotes come from its documents or the best passage.
         ans = a.ask("seattle doordash - whats the minimum they have to pay per offer in 2025")
         lead_docs = {c.doc_id for c in ans.citations[:len(ans.facts)]}
-        top = set(ans.extra["ranked_doc_ids"][:2])
+        top = set(ans.extra["ranked_doc_ids"][:1])
         n = len(ans.facts)
         quotes = ans.citations[n:n + len(ans.extra["quotes"])]
         assert quotes and all(c.doc_id in lead_docs | top for c in quotes), quotes
