@@ -169,3 +169,94 @@ def test_a_data_dir_that_is_a_file_is_explained_on_the_page(tmp_path, monkeypatc
         assert "GIGRIGHTS_DATA_DIR" in errors and "is a file, not a directory" in errors
     finally:
         st.cache_resource.clear()
+
+
+_UPLOAD = """
+import sys
+from pathlib import Path
+from assistant.config import load_settings
+from assistant.core import build_assistant
+from ingest.library import Library
+a = build_assistant(load_settings())
+form = {"title": "Denver courier handbook", "doc_type": "guide", "jurisdiction": "US-CO",
+        "topics": ["pay_transparency"], "source_url": "https://example.org/handbook",
+        "effective_date": "2026-01-01"}
+Library(a, actor="rita").add_upload(Path(sys.argv[1]).read_bytes(), "handbook.pdf", form)
+"""
+
+
+def test_the_app_start_repairs_an_upload_cut_off_by_kill_9(tmp_path, monkeypatch, built_index):
+    """A Library upload (the service the page calls) is killed with -9 while its chunks are being
+    written (issue 10, item 15). Nothing published is lost and the upload is never public; before,
+    the cut-off version stayed "pending" for ever, because nothing repaired it while the app held
+    the index. Now the next app start marks it failed ("Interrupted…") and drops its chunks."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    import streamlit as st
+
+    from assistant.config import load_settings
+    from assistant.core import build_assistant
+    from conftest import make_pdf
+
+    data = tmp_path / "data"
+    shutil.copytree(built_index, data)
+    (data / "index.lock").unlink(missing_ok=True)
+    pdf = make_pdf(tmp_path / "handbook.pdf", [
+        f"Page {n} of the Denver courier handbook. Couriers keep a log of every delivery, the tips "
+        f"shown in the app, the miles driven and the waiting time at restaurant number {n}." * 3
+        for n in range(1, 31)])
+
+    def visible():
+        a = build_assistant(load_settings(data_dir=data))
+        try:
+            rows = a.catalog.current(a.store.name, include_drafts=True)
+            for doc_id, row in rows.items():  # every visible version has exactly its chunks
+                n = a.store.count({"$and": [{"doc_id": doc_id}, {"version": row["version"]}]})
+                assert n == row["chunk_count"], (doc_id, n, row["chunk_count"])
+            return set(rows), a.store.versions_present()
+        finally:
+            a.close()
+
+    before, _ = visible()
+    db = sqlite3.connect(f"file:{data / 'catalog.sqlite3'}?mode=ro", uri=True, timeout=5)
+    known = {r[0] for r in db.execute("SELECT doc_id FROM documents")}
+    env = {**__import__("os").environ, "GIGRIGHTS_DATA_DIR": str(data), "GIGRIGHTS_EMBED_BATCH_SIZE": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", _UPLOAD, str(pdf)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    new: list = []
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            new = [r for r in db.execute("SELECT doc_id, status FROM documents") if r[0] not in known]
+            if any(status == "pending" for _d, status in new):
+                time.sleep(0.3)  # inside the chunk writes
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None and not new:
+            proc.kill()
+        proc.wait(timeout=30)
+        db.close()
+    assert proc.returncode == -signal.SIGKILL, f"killed before or after the write? {new} {proc.stderr.read()[-500:]}"
+    after, _ = visible()
+    assert after == before  # nothing published lost; the cut-off upload not visible
+
+    monkeypatch.setenv("GIGRIGHTS_DATA_DIR", str(data))
+    st.cache_resource.clear()  # a fresh app start: get_assistant runs again
+    try:
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        app.run()
+        assert not app.exception
+    finally:
+        st.cache_resource.clear()  # release this data dir's index lock for the checks below
+    db = sqlite3.connect(data / "catalog.sqlite3")
+    status, error = db.execute("SELECT status, error FROM documents WHERE doc_id=?", (new[0][0],)).fetchone()
+    db.close()
+    assert status == "failed" and "Interrupted" in error
+    after, present = visible()
+    assert after == before and not any(d == new[0][0] for d, _v in present)
