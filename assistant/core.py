@@ -20,15 +20,16 @@ from .config import Settings, load_settings
 from .embeddings import Embedder, build_embedder
 from .errors import BadQuestion, ConfigError
 from .facts import load_facts, plain
-from .facts.match import TOPIC_LIKELY, TOPIC_UNLIKELY, FactBook, Match, Weights, lead, next_step, verbatim_in
+from .facts.match import (TOPIC_LIKELY, TOPIC_UNLIKELY, FactBook, Match, Weights, lead, next_step,
+                          verbatim_in)
 from .llm import ChatModel, build_chat_model
 from .prompts import text as t
 from .redact import redact, redact_history
 from .retrieval import Retriever
 from .store import VectorStore
 from .types import Answer, Passage, Referral
-from .understanding import Understanding, choose_place, city_also_meant, detect_language, place_name, retrieval_query, \
-    scope, work_from_words
+from .understanding import Understanding, choose_place, city_also_meant, detect_language, place_name, \
+    retrieval_query, scope, work_from_words
 from .understanding.intent import ASKS, IntentModel, load_or_train
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class Assistant:
             return
         warnings.extend(A.source_warnings(passages, u, leads))
         refs = self.referrals_for(u.place or A.answer_country(passages, leads), A.topic_of(u, leads),
-                                  u.language, work=u.work if u.work_how == "words" else None)
+                                  u.language, work=u.named_work)
         if self.chat_model is not None:
             ans = yield from A.generative(self, q, qvec, passages, u, history, warnings, leads, refs)
         else:
@@ -235,7 +236,7 @@ class Assistant:
             return verbatim_in(self._text(doc_id, row["version"]), pieces, normalised=True)
 
         matches = self.factbook.match(q, qvec, language=u.language, place=u.place,
-                                      work=u.work if u.work_how == "words" else None,
+                                      work=u.named_work,
                                       asks=u.asks, today=self.clock(), passages=passages,
                                       verbatim=verbatim, w=self.weights, topic=u.topic, query=query,
                                       visible=list(visible), topic_probs=u.topic_probs,

@@ -192,9 +192,10 @@ class Ingestor:
         # Old versions keep their chunks for history; the catalog alone decides what is visible.
         return self.catalog.retire(doc_id, self.store.name)
 
-    def reconcile(self) -> dict[str, int]:
-        """Repair after a crash: unfinished versions are failed and their chunks removed; chunks of
-        versions the catalog does not know are deleted."""
+    def reconcile(self, orphans: bool = True) -> dict[str, int]:
+        """Repair after a crash: unfinished versions are failed and their chunks removed; with
+        ``orphans``, chunks of versions the catalog does not know are deleted too (that reads every
+        chunk's metadata, too slow for an app start on a big index)."""
         col = self.store.name
         fixed = {"interrupted": 0, "orphans": 0}
         for row in self.catalog.pending(col):
@@ -202,6 +203,8 @@ class Ingestor:
             self.catalog.fail_version(row["doc_id"], row["version"], col,
                                       "Interrupted before it finished; run ingest again.")
             fixed["interrupted"] += 1
+        if not orphans:
+            return fixed
         known = self.catalog.known_versions(col)
         for doc_id, version in self.store.versions_present() - known:
             self.store.delete_version(doc_id, version)

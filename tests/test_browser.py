@@ -35,18 +35,9 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory, built_index):
-    _require_chromium()
-    data = tmp_path_factory.mktemp("browser") / "data"
-    shutil.copytree(built_index, data)
-    (data / "index.lock").unlink(missing_ok=True)
+def _start_app(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free loopback port; returns once its health check answers."""
     port = _port()
-    from assistant.auth import hash_password
-
-    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data),
-           "GIGRIGHTS_LIBRARY_USERS": "rita:reviewer:" + hash_password(PASSWORD, iterations=1000)}
-    env.pop("GIGRIGHTS_LLM_BASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -56,12 +47,25 @@ def app_url(tmp_path_factory, built_index):
     while time.monotonic() < deadline:
         try:
             if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                break
+                return proc, url
         except OSError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stderr.read().decode()[-2000:])
+    proc.kill()
+    pytest.fail("streamlit did not start: " + proc.stderr.read().decode()[-2000:])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, built_index):
+    _require_chromium()
+    data = tmp_path_factory.mktemp("browser") / "data"
+    shutil.copytree(built_index, data)
+    (data / "index.lock").unlink(missing_ok=True)
+    from assistant.auth import hash_password
+
+    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data),
+           "GIGRIGHTS_LIBRARY_USERS": "rita:reviewer:" + hash_password(PASSWORD, iterations=1000)}
+    env.pop("GIGRIGHTS_LLM_BASE_URL", None)
+    proc, url = _start_app(env)
     yield url
     proc.terminate()
     proc.wait(timeout=30)
@@ -210,23 +214,11 @@ def test_images_in_a_generated_answer_are_never_fetched_while_it_streams_or_afte
     data = tmp_path_factory.mktemp("browser-gen") / "data"
     shutil.copytree(built_index, data)
     (data / "index.lock").unlink(missing_ok=True)
-    port = _port()
     env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data), "GIGRIGHTS_LLM_BASE_URL": stub.base_url,
            "GIGRIGHTS_LLM_MODEL": "stub-model"}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, url = _start_app(env)
     requested: list[str] = []
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:

@@ -21,7 +21,7 @@ def get_assistant() -> Assistant:
         from ingest.pipeline import Ingestor
 
         try:
-            fixed = Ingestor(a.settings, a.embedder, a.store, a.catalog).reconcile()
+            fixed = Ingestor(a.settings, a.embedder, a.store, a.catalog).reconcile(orphans=False)
             if any(fixed.values()):
                 logging.getLogger(__name__).warning("repaired after a crash: %s", fixed)
         except AssistantError as exc:

@@ -47,6 +47,11 @@ class Understanding:
     # as the state); their sources and records are considered, labelled with their place.
     within: tuple[str, ...] = ()
 
+    @property
+    def named_work(self) -> str | None:
+        """The kind of work the question's own words name; a classifier guess only ranks sources."""
+        return self.work if self.work_how == "words" else None
+
 
 # -- language ---------------------------------------------------------------------------------------
 _ES_WORDS = set("el la los las de del que qué y en un una por para con mi me puedo cómo como cuánto "
