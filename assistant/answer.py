@@ -15,7 +15,7 @@ from .facts.model import check_figures, render
 from .prompts import build_messages, fit_budget
 from .prompts import text as t
 from .types import Answer, Citation, Passage, Referral
-from .understanding import Understanding, country_of, eu_members, place_name, scope
+from .understanding import Understanding, country_of, eu_members, place_name, plausible_without_place, scope
 
 if TYPE_CHECKING:
     from .core import Assistant
@@ -69,14 +69,6 @@ def answer_country(passages: Sequence[Passage], leads: Sequence[Match]) -> str |
 
 # Countries whose rules a question with no place may get, by the question's language (US and EU-wide
 # rules always): a Spanish question may be from Spain; an English one is taken as American.
-PLACES_BY_LANGUAGE = {"es": ("ES",)}
-
-
-def plausible_without_place(jurisdiction: str, language: str) -> bool:
-    country = jurisdiction.split("-")[0]
-    return country in ("US", "EU") or country in PLACES_BY_LANGUAGE.get(language, ())
-
-
 def topic_of(u: Understanding, leads: Sequence[Match]) -> str | None:
     """The topic of the help lines: the leading record's, else the classifier's."""
     return leads[0].rendered.fact.topic if leads else u.topic
@@ -135,7 +127,7 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     # After a direct answer a quote must earn its place: none is better than background.
     ex = extract(q, qvec, support, a.embedder, u.language, n_quotes, start=len(cites) + 1,
                  floor=s.support_floor if leads else s.quote_floor, keep_best=not leads,
-                 where=u.place, work=u.work)
+                 where=u.place, work=u.work, place_penalty=s.unlikely_place_penalty)
     if not ex.citations and not leads:
         return a._refusal(u, passages, warnings)
     if ex.lines:

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         0.10, ge=0.0, le=2.0,
         description="Taken off passages of documents for another kind of work than the worker's "
                     "(a Seattle rideshare driver and Seattle's delivery-worker ordinance).")
+    unlikely_place_penalty: float = Field(
+        0.20, ge=0.0, le=2.0,
+        description="Taken off passages for a country a question with no place is unlikely to be "
+                    "about (an English question and Ontario's or the UK's law; see "
+                    "understanding.plausible_without_place).")
     refusal_threshold: float = Field(
         0.25, ge=-1.0, le=6.0,
         description="Minimum support (cosine + lexical_weight * overlap) of the best passage; "

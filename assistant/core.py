@@ -124,7 +124,8 @@ class Assistant:
             out.answer = replace(gated, latency_ms=_ms(started))
             return
         ranked = self.retriever.search(query, u.place, k=max(self.settings.top_k, RANK_DEPTH),
-                                       include_drafts=drafts, qvec=qvec, work=u.work, also=u.within)
+                                       include_drafts=drafts, qvec=qvec, work=u.work, also=u.within,
+                                       language=u.language)
         passages = self._select(ranked[:self.settings.top_k])
         support = passages[0].score if passages else 0.0
         leads, step = self.facts(q, qvec, u, passages, drafts, query)

@@ -18,7 +18,7 @@ import numpy as np
 from .citations import escape_markdown, to_citation
 from .embeddings import Embedder
 from .types import Citation, Passage
-from .understanding.places import place_name, scope
+from .understanding.places import place_name, plausible_without_place, scope
 
 JOIN = " … "  # between a lead-in and its list item, or a table header and its row
 WORK_NAMES = {
@@ -144,9 +144,11 @@ def _words(s: str) -> set[str]:
 def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], embedder: Embedder,
             language: str, max_sentences: int, *, start: int = 1, floor: float = -9.0,
             keep_best: bool = True,
-            where: str | None = None, work: str | None = None) -> Extract:
+            where: str | None = None, work: str | None = None, place_penalty: float = 0.0) -> Extract:
     """Up to ``max_sentences`` quotes, numbered from ``start``; a quote from a place other than
-    ``where`` (or any non-federal place when ``where`` is unknown) is labelled with its place."""
+    ``where`` (or any non-federal place when ``where`` is unknown) is labelled with its place.
+    ``place_penalty``: with no ``where``, taken off sentences from a country the question is
+    unlikely to be about (understanding.plausible_without_place), as the search does."""
     cands: list[tuple[int, int, str]] = []  # (passage index, position, unit)
     for pi, p in enumerate(passages):
         for si, s in enumerate(sentences(p.text)):
@@ -169,6 +171,8 @@ def extract(question: str, qvec: Sequence[float], passages: Sequence[Passage], e
             score += LANGUAGE_BONUS
         if _PRONOUN.match(s.split(JOIN)[0]):
             score -= PRONOUN_PENALTY
+        if where is None and not plausible_without_place(passages[pi].jurisdiction, language):
+            score -= place_penalty
         scores.append(score)
     picked: list[int] = []
     per: dict[int, int] = {}

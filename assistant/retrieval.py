@@ -12,7 +12,7 @@ from .errors import IndexMissing
 from .lexical import BM25Index
 from .store import VectorStore
 from .types import Passage
-from .understanding.places import scope
+from .understanding.places import plausible_without_place, scope
 
 
 class Retriever:
@@ -30,10 +30,13 @@ class Retriever:
 
     def search(self, question: str, jurisdiction: str | None = None, k: int | None = None,
                include_drafts: bool | None = None, qvec: list[float] | None = None,
-               work: str | None = None, also: Sequence[str] = ()) -> list[Passage]:
+               work: str | None = None, also: Sequence[str] = (),
+               language: str | None = None) -> list[Passage]:
         """``qvec``: the question's vector when the caller already embedded it. ``work``: the
         worker's kind of work; documents for other kinds of work rank lower (not out: "does the
-        rideshare law cover DoorDash?" is answered by the rideshare law)."""
+        rideshare law cover DoorDash?" is answered by the rideshare law). ``language``: with no
+        place, passages for a country the question is unlikely to be about rank lower (not out: a
+        UK court ruling may still be the only source on a point)."""
         k = k or self.settings.top_k
         drafts = self.settings.include_drafts if include_drafts is None else include_drafts
         current = self.catalog.visible(self.store.name, include_drafts=drafts)
@@ -67,7 +70,9 @@ class Retriever:
                 p.jurisdiction == places[-1] else 0.0
             other_work = self.settings.work_mismatch_penalty if work and p.worker_types and \
                 work not in p.worker_types else 0.0
-            out.append(replace(p, score=round(p.score + w * lex + local - other_work, 4), dense=p.score,
+            unlikely = self.settings.unlikely_place_penalty if not places and language and \
+                not plausible_without_place(p.jurisdiction, language) else 0.0
+            out.append(replace(p, score=round(p.score + w * lex + local - other_work - unlikely, 4), dense=p.score,
                                lexical=lex))
         out.sort(key=lambda p: -p.score)
         return out[:k]

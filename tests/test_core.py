@@ -168,8 +168,47 @@ def test_help_lines_fit_the_work_and_speak_the_readers_language(index_copy, embe
 
 
 def test_without_a_place_only_us_eu_and_language_plausible_countries_are_guessed():
-    from assistant.answer import plausible_without_place
+    from assistant.understanding import plausible_without_place
 
     assert plausible_without_place("US-WA-Seattle", "en") and plausible_without_place("EU", "en")
     assert not plausible_without_place("ES", "en") and not plausible_without_place("UK", "en")
     assert plausible_without_place("ES", "es") and not plausible_without_place("CA-ON", "es")
+
+
+def test_without_a_place_another_countrys_passages_rank_below_home_ones(index_copy, embedder, tmp_path):
+    """An English question with no place ("how is that not an employee, what do the courts look
+    at") was answered from the UK Supreme Court's Uber ruling and an Ontario class action, above
+    the US test the question was about. They now rank lower, not out: with the UK named they lead."""
+    from assistant.core import build_assistant
+    from assistant.types import DocMeta
+    from conftest import settings_for
+    from ingest.pipeline import Ingestor
+
+    docs = {
+        "uk-status": ("UK", "# Worker status\n\n## How courts decide if app drivers are workers\n\n"
+                      "In the UK, courts decide whether app drivers are workers or self-employed by "
+                      "looking at how much control the app has over the work and the pay.\n"),
+        "us-status": ("US", "# Worker status\n\n## How courts decide if app drivers are employees\n\n"
+                      "In the US, courts decide whether app drivers are employees or contractors by "
+                      "looking at how much control the app has over the work and the pay.\n"),
+    }
+    a = build_assistant(settings_for(index_copy), embedder=embedder)
+    try:
+        ing = Ingestor(a.settings, embedder, a.store, a.catalog)
+        for doc_id, (jur, body) in docs.items():
+            path = tmp_path / f"{doc_id}.md"
+            path.write_text(body, encoding="utf-8")
+            meta = DocMeta(doc_id=doc_id, title=body.splitlines()[0][2:], doc_type="guide", jurisdiction=jur,
+                           topics=("classification",), source_url=f"https://example.org/{doc_id}",
+                           publisher="Test team", effective_date="2024-06-01", last_verified="2026-11-01")
+            assert ing.ingest_path(path, meta).status == "added"
+        q = "the app controls my work and my pay. how do courts decide if app drivers are workers or self-employed?"
+        plain = [p.doc_id for p in a.retriever.search(q, None, k=5)]
+        home = [p.doc_id for p in a.retriever.search(q, None, k=5, language="en")]
+        assert plain.index("uk-status") < plain.index("us-status")  # the UK text is the closer match
+        assert home.index("us-status") < home.index("uk-status")
+        assert a.retriever.search(q, "UK", k=1, language="en")[0].doc_id == "uk-status"
+        ans = a.ask(q)
+        assert ans.citations[0].doc_id == "us-status", ans.text
+    finally:
+        a.close()

@@ -197,3 +197,19 @@ def test_every_corpus_record_has_example_questions_in_both_languages():
         assert len(f.questions) >= 4, f.id
         langs = {py3langid.classify(q)[0] for q in f.questions}
         assert "en" in langs, f.id
+
+
+def test_no_place_and_one_places_rule_is_not_an_it_depends():
+    """A courts-and-classification question with no place opened with "It depends on where you
+    work: Minnesota: ... deactivation", one state's rule under a heading that promises a choice."""
+    from assistant.facts.match import Match, Weights, lead
+
+    today = dt.date(2026, 12, 1)
+    w = Weights(9.0, 1.5, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    mn = Match(render(_fact(id="mn", jurisdiction="US-MN"), "en", today), 10.0)
+    sea = Match(render(_fact(id="sea"), "en", today), 9.8)
+    us = Match(render(_fact(id="us", jurisdiction="US"), "en", today), 9.5)
+    assert lead([mn], w, None) == []
+    assert [m.rendered.fact.id for m in lead([mn, sea], w, None)] == ["mn", "sea"]
+    assert [m.rendered.fact.id for m in lead([mn, us], w, None)] == ["us", "mn"]  # federal first
+    assert [m.rendered.fact.id for m in lead([mn], w, "US-MN")] == ["mn"]  # the worker's own place

@@ -278,6 +278,8 @@ def lead(matches: Sequence[Match], w: Weights, place: str | None,
                 by_place.setdefault(j, m)
         ordered = sorted(by_place.values(), key=lambda m: (m.rendered.fact.jurisdiction not in ("US", "EU"),
                                                           -m.score))
+        if place is None and len(ordered) == 1 and ordered[0].rendered.fact.jurisdiction not in ("US", "EU"):
+            return []  # one place's rule under "it depends on where you work" reads as the only rule
         return ordered[:4]
     out = [best]
     for m in matches[1:]:

@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 import yaml
 
 from .places import (canonical, city_also_meant, country_of, eu_members, find_places, fold, in_us, pick_place,  # noqa: F401
-                     place_name, scope, valid_jurisdiction)
+                     place_name, plausible_without_place, scope, valid_jurisdiction)
 
 DATA = Path(__file__).with_name("data")
 History = Sequence[tuple[str, str]]

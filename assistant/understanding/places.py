@@ -73,6 +73,18 @@ def valid_jurisdiction(code: str | None) -> bool:
     return False
 
 
+# The countries a question with no place may still be about, by its language: a Spanish question
+# may be from Spain. US and EU-wide rules are always plausible (the product's home, and the EU's
+# rules apply in every member state).
+PLACES_BY_LANGUAGE = {"es": ("ES",)}
+
+
+def plausible_without_place(jurisdiction: str, language: str) -> bool:
+    """Whether a rule for ``jurisdiction`` may be the one a question with no place is about."""
+    country = jurisdiction.split("-")[0]
+    return country in ("US", "EU") or country in PLACES_BY_LANGUAGE.get(language, ())
+
+
 def scope(code: str | None) -> list[str] | None:
     """A place and every place above it, broadest first: US-WA-Seattle -> [US, US-WA, US-WA-Seattle];
     an EU member state -> [EU, ES]."""
