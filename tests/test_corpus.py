@@ -37,7 +37,7 @@ def test_every_cell_is_covered_or_explicitly_not(manifest):
     cells = coverage(manifest)
     missing = [k for k, (state, _) in cells.items() if state == "missing"]
     assert missing == []
-    assert len(cells) == 14 * len(TOPICS)
+    assert len(cells) == 15 * len(TOPICS)
 
 
 def test_referral_directory(manifest):
