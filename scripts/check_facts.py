@@ -1,4 +1,5 @@
-"""Check corpus/facts against corpus/docs: quotes verbatim, figures in quotes, figure coverage.
+"""Check corpus/facts against corpus/docs: quotes verbatim, figures in quotes, no figure stated two
+ways for the same place and dates, figure coverage.
 
     python scripts/check_facts.py            # problems, then the figures no record covers
     python scripts/check_facts.py --doc ID   # only that document's uncovered figures
@@ -16,7 +17,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.facts import check_evidence, load_facts, markdown_sections, numbers, plain  # noqa: E402
+from assistant.facts import (check_evidence, conflicting_figures, load_facts, markdown_sections,  # noqa: E402
+                             numbers, plain)
 
 # A figure a worker acts on: money, a percentage, or a count of days/weeks/months (a deadline).
 FIGURE = re.compile(r"[$£€]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s?%|"
@@ -58,7 +60,7 @@ def main() -> int:
     args = ap.parse_args()
     facts = load_facts(ROOT / "corpus" / "facts")
     docs = corpus_docs()
-    problems = check_evidence(facts, {k: v[1] for k, v in docs.items()})
+    problems = check_evidence(facts, {k: v[1] for k, v in docs.items()}) + conflicting_figures(facts)
     for p in problems:
         print("PROBLEM", p)
     gaps = [g for g in uncovered(facts, docs, args.lang) if not args.doc or g.startswith(args.doc + " ")]

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from assistant.core import Assistant
-from assistant.facts import check_evidence, check_figures, load_facts, numbers, parse_fact, render
+from assistant.facts import (check_evidence, check_figures, conflicting_figures, load_facts, numbers, parse_fact,
+                             render)
 from assistant.facts.match import as_of_line
 from conftest import ROOT, settings_for
 
@@ -90,6 +91,25 @@ def test_values_by_date_and_staleness():
     then = render(f, "es", dt.date(2025, 6, 1))
     assert then.sentence.startswith("En Seattle en 2025") and not then.stale
     assert render(f, "en", dt.date(2023, 1, 1)) is None  # nothing in force yet
+
+
+def _offer(id, start, end, amount, work="delivery"):
+    """A Seattle record with one per-offer value (for the conflict check)."""
+    return _fact(id=id, worker_types=[work], values=[{
+        "effective_from": start, "effective_to": end, "figures": {"per_offer": amount},
+        "evidence": [{"doc_id": "d", "section": "Seattle rates", "quote": amount}]}])
+
+
+def test_the_same_figure_is_never_stated_two_ways_for_one_place_topic_and_date():
+    # a deliberately conflicting pair: two Seattle delivery records giving 2025 a different per-offer minimum
+    (problem,) = conflicting_figures([_fact(), _offer("sea-copy", "2025-01-01", "2025-12-31", "$5.40")])
+    assert "sea (2025-01-01) and sea-copy (2025-01-01)" in problem and "$5.20 and $5.40" in problem
+    # the same amount written another way, another period, or another kind of work is not a conflict
+    assert conflicting_figures([_fact(), _offer("sea-same", "2025-01-01", "2025-12-31", "$5.2")]) == []
+    assert conflicting_figures([_fact(), _offer("sea-2026", "2026-01-01", None, "$5.40")]) == []
+    assert conflicting_figures([_fact(), _offer("sea-ride", "2025-01-01", None, "$5.40", "rideshare")]) == []
+    # and the corpus states each figure one way
+    assert conflicting_figures(load_facts(ROOT / "corpus" / "facts")) == []
 
 
 def test_figure_check_compares_numbers_not_spelling():

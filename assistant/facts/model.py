@@ -312,6 +312,38 @@ def check_evidence(facts: Iterable[Fact], docs: Mapping[str, str]) -> list[str]:
     return problems
 
 
+# Kinds whose figure names mean the same thing in every record (per_minute, per_mile, hourly ...).
+# Thresholds and benefits reuse generic names (amount, threshold) for different things.
+SAME_FIGURE_KINDS = ("pay_floor", "rate")
+
+
+def conflicting_figures(facts: Sequence[Fact]) -> list[str]:
+    """Pairs of records for the same place, topic and kind of work that state the same money figure
+    (same name, pay floors and rates) with different amounts for overlapping dates."""
+    def money(s: str) -> bool:
+        return bool(re.match(r"\s*(?:CA)?[$£€]", str(s)))
+
+    def overlap(a: Value, b: Value) -> bool:
+        end = dt.date.max
+        return a.effective_from <= (b.effective_to or end) and b.effective_from <= (a.effective_to or end)
+
+    rules = [f for f in facts if f.kind in SAME_FIGURE_KINDS]
+    out = []
+    for i, a in enumerate(rules):
+        for b in rules[i + 1:]:
+            work_a, work_b = set(a.worker_types), set(b.worker_types)
+            if (a.jurisdiction, a.topic) != (b.jurisdiction, b.topic) or not (work_a & work_b or "all" in work_a | work_b):
+                continue
+            for va in a.values:
+                for vb in b.values:
+                    for name in sorted(va.figures.keys() & vb.figures.keys()) if overlap(va, vb) else ():
+                        x, y = va.figures[name], vb.figures[name]
+                        if money(x) and money(y) and numbers(x) != numbers(y):
+                            out.append(f"{a.id} ({va.effective_from}) and {b.id} ({vb.effective_from}) give "
+                                       f"{name} as {x} and {y} for the same place, topic, work and dates")
+    return out
+
+
 # -- rendering -------------------------------------------------------------------------------------
 def format_date(d: dt.date, language: str) -> str:
     month = _MONTHS["es" if language == "es" else "en"][d.month - 1]
