@@ -162,6 +162,7 @@ TEXT = {
                             "check them in the sources before relying on them.",
         # A direct answer from the fact records (assistant/facts/match.py).
         "fact_as_of": "As of {today}. In force since {since}; last checked {checked}.",
+        "fact_as_of_unconfirmed": "As of {today}. We could not confirm when this took effect; last checked {checked}.",
         "fact_historical": "This is the figure for {year}, not necessarily today's.",
         "fact_stale": "This figure was expected to change on {when} ({rule}), and I could not confirm the "
                       "new one: check {who} at {url}.",
@@ -253,6 +254,7 @@ TEXT = {
         "figure_unchecked": "Algunas cifras de esta respuesta no aparecen en las fuentes que cita: "
                             "revíselas en las fuentes antes de confiar en ellas.",
         "fact_as_of": "Al {today}. Vigente desde el {since}; última verificación: {checked}.",
+        "fact_as_of_unconfirmed": "Al {today}. No pudimos confirmar desde cuándo rige; última verificación: {checked}.",
         "fact_historical": "Esta es la cifra de {year}, no necesariamente la de hoy.",
         "fact_stale": "Se esperaba que esta cifra cambiara el {when} ({rule}) y no pude confirmar la nueva: "
                       "consulte a {who} en {url}.",

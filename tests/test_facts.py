@@ -233,3 +233,23 @@ def test_no_place_and_one_places_rule_is_not_an_it_depends():
     assert [m.rendered.fact.id for m in lead([mn, sea], w, None)] == ["mn", "sea"]
     assert [m.rendered.fact.id for m in lead([mn, us], w, None)] == ["us", "mn"]  # federal first
     assert [m.rendered.fact.id for m in lead([mn], w, "US-MN")] == ["mn"]  # the worker's own place
+
+
+def test_a_start_only_reported_is_never_shown_as_in_force_since():
+    """NYC's Intro 276 record is dated by the Council's veto overrides (its start in law is not
+    confirmed), and the answer said "In force since January 29, 2026"."""
+    from assistant.facts import FactError
+    from assistant.facts.match import as_of_line
+
+    today = dt.date(2026, 12, 1)
+    v = _fact().values[-1]
+    raw = {"effective_from": "2025-01-01", "figures": {"per_offer": "$5.20"},
+           "evidence": [{"doc_id": "d", "section": "Seattle rates", "quote": "| Per offer (minimum) | $5.00 | $5.20 |"}]}
+    sure = render(_fact(values=[raw]), "en", today)
+    unsure = render(_fact(values=[{**raw, "start_confirmed": False}]), "es", today)
+    assert "In force since January 1, 2025" in as_of_line(sure, "en", today)
+    line = as_of_line(unsure, "es", today)
+    assert "Vigente desde" not in line and "No pudimos confirmar" in line
+    assert v.start_confirmed
+    with pytest.raises(FactError, match="start_confirmed"):
+        _fact(values=[{**raw, "start_confirmed": "maybe"}])

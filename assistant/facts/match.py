@@ -323,7 +323,8 @@ def as_of_line(r: Rendered, language: str, today: dt.date) -> str:
     if r.historical:
         lines.append(text(language, "fact_historical", year=str(r.value.effective_from.year)))
     else:
-        lines.append(text(language, "fact_as_of", today=format_date(today, language),
+        lines.append(text(language, "fact_as_of" if r.value.start_confirmed else "fact_as_of_unconfirmed",
+                          today=format_date(today, language),
                           since=format_date(r.value.effective_from, language),
                           checked=format_date(r.fact.last_verified, language)))
     if r.stale and r.fact.next_change:

@@ -59,6 +59,9 @@ class Value:
     effective_to: dt.date | None
     figures: Mapping[str, str]
     evidence: tuple[Evidence, ...]
+    # False when effective_from is only the date a rule was adopted or reported (a veto override,
+    # a news report) and its start in law is not confirmed: answers then never say "in force since".
+    start_confirmed: bool = True
 
     def in_force(self, on: dt.date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
@@ -165,7 +168,10 @@ def parse_fact(d: Mapping[str, Any], source: str = "") -> Fact:
         end = _date(v["effective_to"], f"{vw} effective_to") if v.get("effective_to") else None
         if end and end < start:
             raise FactError(f"{vw}: effective_to is before effective_from")
-        values.append(Value(start, end, figures, tuple(ev)))
+        confirmed = v.get("start_confirmed", True)
+        if not isinstance(confirmed, bool):
+            raise FactError(f"{vw}: start_confirmed must be true or false")
+        values.append(Value(start, end, figures, tuple(ev), confirmed))
     if not values:
         raise FactError(f"{where}: no values")
     values.sort(key=lambda x: x.effective_from)
