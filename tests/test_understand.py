@@ -62,6 +62,7 @@ def place(q: str, catalog: tuple[str, ...] = ("US-WA-Seattle", "US-NY-NYC")) -> 
     ("manejo uber en columbia británica", "CA-BC"),
     ("got hurt delivering, does worksafebc cover me", "CA-BC"),
     ("CRA says i owe gst on my uber trips", "CA"),
+    ("do i have to charge gst on my uber rides", "CA"),  # answered with US federal rules before
     ("whats the small supplier limit for my doordash income", "CA"),
     ("how do taxes work", None),
     # US states in Spanish (pycountry's translations)
