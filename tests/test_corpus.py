@@ -37,14 +37,14 @@ def test_every_cell_is_covered_or_explicitly_not(manifest):
     cells = coverage(manifest)
     missing = [k for k, (state, _) in cells.items() if state == "missing"]
     assert missing == []
-    assert len(cells) == 15 * len(TOPICS)
+    assert len(cells) == 17 * len(TOPICS)  # 14 + Mexico (MX), Canada federal (CA) and British Columbia (CA-BC)
 
 
 def test_referral_directory(manifest):
     refs = manifest.referrals
     assert len(refs) >= 35
     assert {j for r in refs for j in r.jurisdictions} >= {"US", "US-CA", "US-NY-NYC", "US-WA-Seattle",
-                                                          "EU", "UK", "CA-ON"}
+                                                          "EU", "UK", "CA-ON", "CA", "CA-BC"}
     assert all(r.url.startswith("https://") for r in refs)
 
 

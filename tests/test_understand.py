@@ -54,6 +54,16 @@ def place(q: str, catalog: tuple[str, ...] = ("US-WA-Seattle", "US-NY-NYC")) -> 
     ("i deliver in brooklyn", "US-NY-NYC"),
     ("uber eats in chicago deactivated me", "US-IL"),
     ("what about toronto", "CA-ON"),
+    # British Columbia: names, "in bc" (but "bc" is also "because"), the other Vancouver, clue words
+    ("doordash in vancouver, whats the per km rate", "CA-BC"),
+    ("uber driver in BC minimum pay", "CA-BC"),
+    ("skip deactivated me bc my rating dropped", None),
+    ("lyft driver in Vancouver, WA", "US-WA"),
+    ("manejo uber en columbia británica", "CA-BC"),
+    ("got hurt delivering, does worksafebc cover me", "CA-BC"),
+    ("CRA says i owe gst on my uber trips", "CA"),
+    ("do i have to charge gst on my uber rides", "CA"),  # answered with US federal rules before
+    ("whats the small supplier limit for my doordash income", "CA"),
     ("how do taxes work", None),
     # US states in Spanish (pycountry's translations)
     ("hago doordash en nueva york", "US-NY"),
