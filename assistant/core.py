@@ -30,6 +30,7 @@ from .store import VectorStore
 from .types import Answer, Passage, Referral
 from .understanding import Understanding, choose_place, city_also_meant, detect_language, place_name, \
     retrieval_query, scope, work_from_words
+from .understanding.places import subnational_labour_law
 from .understanding.intent import ASKS, IntentModel, load_or_train
 
 log = logging.getLogger(__name__)
@@ -269,11 +270,16 @@ class Assistant:
         return sorted({r["jurisdiction"] for r in self.catalog.visible(self.store.name).values()})
 
     def covers(self, place: str) -> bool:
-        """True when some document is for this place or a place above it, other than US federal
-        rules alone (a US state without its own documents is answered by `_uncovered`)."""
+        """True when some document is for this place or a place above it, other than its country's
+        national rules alone where states or provinces set most work rules (places.yaml
+        subnational_labour_law): a US state or a Canadian province without its own documents is
+        answered by `_uncovered`, with the national rules as the nearest sources. Mexico's federal
+        labour law answers for Jalisco; the EU's rules are law in every member state."""
         have = set(self.places())
         above = [p for p in scope(place) or () if p in have]
-        return bool(above) and above != ["US"] if place != "US" else "US" in have
+        country = place.split("-")[0]
+        national_only = above == [country] and place != country and country in subnational_labour_law()
+        return bool(above) and not national_only
 
     def _select(self, passages: list[Passage]) -> list[Passage]:
         if not passages:
@@ -284,14 +290,18 @@ class Assistant:
     def _uncovered(self, u: Understanding, query: str, qvec: Sequence[float], warnings: list[str],
                    drafts: bool) -> Answer:
         name = place_name(u.place, u.language)
-        in_us = (u.place or "").startswith("US")
-        lines = [t(u.language, "uncovered_us" if in_us else "uncovered", place=name)]
+        country = (u.place or "").split("-")[0]
+        national = bool(country) and country in self.places() and u.place != country
+        in_us = country == "US"
+        lines = [t(u.language, "uncovered_us" if in_us else "uncovered_country" if national else "uncovered",
+                   place=name, country=place_name(country, u.language) if country else "")]
         nearest: list[Passage] = []
-        if in_us:  # federal rules apply everywhere in the US: show them as the nearest sources
-            nearest = [p for p in self.retriever.search(query, "US", k=3, include_drafts=drafts, qvec=qvec)
-                       if p.jurisdiction == "US"]
+        if national:  # national rules apply everywhere in the country: the nearest sources
+            nearest = [p for p in self.retriever.search(query, country, k=3, include_drafts=drafts, qvec=qvec)
+                       if p.jurisdiction == country]
             if nearest:
-                lines.append(t(u.language, "nearest_federal"))
+                lines.append(t(u.language, "nearest_federal" if in_us else "nearest_country",
+                               country=place_name(country, u.language)))
         refs = self.referrals_for(u.place, u.topic, u.language, fallback=in_us)
         lines.extend(A.referral_lines(refs, u.language))
         return Answer(text="\n\n".join(lines), mode="refusal", warnings=tuple(warnings),

@@ -105,6 +105,9 @@ TEXT = {
                         "which apply everywhere in the US; {place} may add its own rules, so check "
                         "with a local agency or legal aid.",
         "uncovered": "I don't have any documents for {place}, so I can't say what the rules are there.",
+        "uncovered_country": "I don't have documents for {place} yet. These sources are {country}'s "
+                             "national rules, which apply everywhere in {country}; {place} may add its "
+                             "own rules, so check with a local agency or legal aid.",
         "individual": "I can't tell you what to do in your specific case: that needs someone who can "
                       "look at your facts, like legal aid, a tax professional or the agency named below. "
                       "I can explain the general rules if you ask about them.",
@@ -115,6 +118,7 @@ TEXT = {
                         "pays most, so I can't compare apps. I can explain the minimum pay rules for "
                         "your area.",
         "nearest_federal": "The closest sources I have are US federal rules, listed below.",
+        "nearest_country": "The closest sources I have are {country}'s national rules, listed below.",
         "asked_other": "You asked about {named}, so this answer is for {named}, not {sidebar}.",
         "other_country": "Your question mentions {named}, but the place selected is {sidebar}: the "
                          "answer is for {sidebar}. Change the place if you work in {named}.",
@@ -201,6 +205,8 @@ TEXT = {
         "uncovered_us": "Todavía no tengo documentos para {place}. Estas fuentes son reglas federales de "
                         "EE. UU., que aplican en todo el país; {place} puede tener sus propias reglas.",
         "uncovered": "No tengo documentos para {place}, así que no puedo decir cuáles son las reglas allí.",
+        "uncovered_country": "Todavía no tengo documentos para {place}. Estas fuentes son reglas nacionales "
+                             "de {country}, que aplican en todo el país; {place} puede tener sus propias reglas.",
         "individual": "No puedo decirle qué hacer en su caso: eso necesita a alguien que revise sus "
                       "datos, como ayuda legal, un profesional de impuestos o la agencia indicada abajo. "
                       "Sí puedo explicar las reglas generales.",
@@ -209,6 +215,7 @@ TEXT = {
         "compare_apps": "Mis fuentes son leyes y guías, no datos de qué empresa paga más, así que no "
                         "puedo comparar aplicaciones.",
         "nearest_federal": "Las fuentes más cercanas que tengo son reglas federales de EE. UU.",
+        "nearest_country": "Las fuentes más cercanas que tengo son reglas nacionales de {country}.",
         "asked_other": "Preguntó por {named}, así que esta respuesta es para {named}, no para {sidebar}.",
         "other_country": "Su pregunta menciona {named}, pero el lugar elegido es {sidebar}: la respuesta "
                          "es para {sidebar}. Cambie el lugar si trabaja en {named}.",

@@ -180,9 +180,7 @@ def test_without_a_place_another_countrys_passages_rank_below_home_ones(index_co
     at") was answered from the UK Supreme Court's Uber ruling and an Ontario class action, above
     the US test the question was about. They now rank lower, not out: with the UK named they lead."""
     from assistant.core import build_assistant
-    from assistant.types import DocMeta
     from conftest import settings_for
-    from ingest.pipeline import Ingestor
 
     docs = {
         "uk-status": ("UK", "# Worker status\n\n## How courts decide if app drivers are workers\n\n"
@@ -194,14 +192,7 @@ def test_without_a_place_another_countrys_passages_rank_below_home_ones(index_co
     }
     a = build_assistant(settings_for(index_copy), embedder=embedder)
     try:
-        ing = Ingestor(a.settings, embedder, a.store, a.catalog)
-        for doc_id, (jur, body) in docs.items():
-            path = tmp_path / f"{doc_id}.md"
-            path.write_text(body, encoding="utf-8")
-            meta = DocMeta(doc_id=doc_id, title=body.splitlines()[0][2:], doc_type="guide", jurisdiction=jur,
-                           topics=("classification",), source_url=f"https://example.org/{doc_id}",
-                           publisher="Test team", effective_date="2024-06-01", last_verified="2026-11-01")
-            assert ing.ingest_path(path, meta).status == "added"
+        _add_docs(a, embedder, tmp_path, docs, topics=("classification",))
         q = "the app controls my work and my pay. how do courts decide if app drivers are workers or self-employed?"
         plain = [p.doc_id for p in a.retriever.search(q, None, k=5)]
         home = [p.doc_id for p in a.retriever.search(q, None, k=5, language="en")]
@@ -210,5 +201,49 @@ def test_without_a_place_another_countrys_passages_rank_below_home_ones(index_co
         assert a.retriever.search(q, "UK", k=1, language="en")[0].doc_id == "uk-status"
         ans = a.ask(q)
         assert ans.citations[0].doc_id == "us-status", ans.text
+    finally:
+        a.close()
+
+
+def _add_docs(a, embedder, tmp_path, docs, topics=("taxes",)):
+    """Ingest small Markdown documents ({doc_id: (jurisdiction, text)}) into ``a``'s index."""
+    from assistant.types import DocMeta
+    from ingest.pipeline import Ingestor
+
+    ing = Ingestor(a.settings, embedder, a.store, a.catalog)
+    for doc_id, (jur, body) in docs.items():
+        path = tmp_path / f"{doc_id}.md"
+        path.write_text(body, encoding="utf-8")
+        meta = DocMeta(doc_id=doc_id, title=body.splitlines()[0][2:], doc_type="guide", jurisdiction=jur,
+                       topics=topics, source_url=f"https://example.org/{doc_id}",
+                       publisher="Test team", effective_date="2024-06-01", last_verified="2026-11-01")
+        assert ing.ingest_path(path, meta).status == "added"
+
+
+def test_a_province_without_documents_gets_the_national_rules_as_nearest_not_as_the_answer(
+        index_copy, embedder, tmp_path):
+    """Once Canada had national documents (GST/HST), "uber driver in montreal quebec, whats the
+    minimum pay" was answered with federal GST quotes as if they were Quebec's pay rules. Where
+    states or provinces set the work rules, the answer now says Quebec is not covered and shows
+    Canada's rules as the nearest; Mexico's federal labour law still answers for Jalisco."""
+    from assistant.core import build_assistant
+    from conftest import settings_for
+
+    a = build_assistant(settings_for(index_copy), embedder=embedder)
+    try:
+        _add_docs(a, embedder, tmp_path, {
+            "ca-gst": ("CA", "# GST for ride-share drivers in Canada\n\n## Registering for GST/HST\n\n"
+                             "In Canada, ride-share drivers must register for the GST/HST from their "
+                             "first fare, and app couriers once they pass the small-supplier limit.\n"),
+            "mx-lft": ("MX", "# Trabajo en plataformas en México\n\n## El IMSS para repartidores\n\n"
+                             "En México, la plataforma debe inscribir al repartidor en el IMSS y pagar "
+                             "las cuotas obrero-patronales.\n")})
+        assert not a.covers("CA-QC") and a.covers("CA") and a.covers("MX-JAL") and not a.covers("US-TX")
+        ans = a.ask("uber driver in montreal quebec, do i have to register for gst?")
+        assert ans.mode == "refusal" and ans.extra["reason"] == "uncovered_place"
+        assert "I don't have documents for Quebec yet" in ans.text and "Canada's national rules" in ans.text
+        assert [p.doc_id for p in ans.passages] == ["ca-gst"]
+        mx = a.ask("soy repartidor en jalisco, la plataforma me tiene que inscribir al imss?")
+        assert mx.mode != "refusal" and mx.citations[0].doc_id == "mx-lft"
     finally:
         a.close()

@@ -40,6 +40,12 @@ def eu_members() -> frozenset[str]:
     return frozenset(data()["eu_members"])
 
 
+@functools.lru_cache(maxsize=1)
+def subnational_labour_law() -> frozenset[str]:
+    """Countries whose states or provinces set most work rules (places.yaml)."""
+    return frozenset(data()["subnational_labour_law"])
+
+
 def canonical(code: str | None) -> str | None:
     """The corpus spelling of a code: GB -> UK, case of the country/subdivision part fixed."""
     if not code:
