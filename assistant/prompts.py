@@ -99,8 +99,8 @@ TEXT = {
         "disallowed": "I can't help with that. Hiding income, faking records or misleading an agency "
                       "can lead to penalties, lost benefits or deactivation. What works instead: for "
                       "proof of income, use the platform's earnings statements, your bank records and "
-                      "the real 1099 forms; I can explain how self-employment tax or unemployment "
-                      "claims work.",
+                      "the tax forms the platform really sent you; I can explain how tax on app "
+                      "income or unemployment claims work where you are.",
         "uncovered_us": "I don't have documents for {place} yet. These sources are US federal rules, "
                         "which apply everywhere in the US; {place} may add its own rules, so check "
                         "with a local agency or legal aid.",
@@ -200,8 +200,8 @@ TEXT = {
         "disallowed": "No puedo ayudar con eso. Ocultar ingresos, falsificar registros o engañar a una "
                       "agencia puede traer multas, pérdida de beneficios o la desactivación. Lo que sí "
                       "sirve: como prueba de ingresos, use los estados de ganancias de la plataforma, "
-                      "sus registros bancarios y los formularios 1099 reales. Sí puedo explicar lo que "
-                      "exigen las reglas.",
+                      "sus registros bancarios y los formularios de impuestos que la plataforma de verdad "
+                      "le envió. Sí puedo explicar lo que exigen las reglas donde usted trabaja.",
         "uncovered_us": "Todavía no tengo documentos para {place}. Estas fuentes son reglas federales de "
                         "EE. UU., que aplican en todo el país; {place} puede tener sus propias reglas.",
         "uncovered": "No tengo documentos para {place}, así que no puedo decir cuáles son las reglas allí.",

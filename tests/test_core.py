@@ -173,6 +173,7 @@ def test_without_a_place_only_us_eu_and_language_plausible_countries_are_guessed
     assert plausible_without_place("US-WA-Seattle", "en") and plausible_without_place("EU", "en")
     assert not plausible_without_place("ES", "en") and not plausible_without_place("UK", "en")
     assert plausible_without_place("ES", "es") and not plausible_without_place("CA-ON", "es")
+    assert plausible_without_place("MX", "es") and not plausible_without_place("MX", "en")
 
 
 def test_without_a_place_another_countrys_passages_rank_below_home_ones(index_copy, embedder, tmp_path):
@@ -247,3 +248,11 @@ def test_a_province_without_documents_gets_the_national_rules_as_nearest_not_as_
         assert mx.mode != "refusal" and mx.citations[0].doc_id == "mx-lft"
     finally:
         a.close()
+
+
+def test_a_refused_fraud_request_names_no_us_tax_form(shared_assistant):
+    """The refusal told a Canadian asking how to hide income from the CRA to use "the real 1099
+    forms" and offered US self-employment tax: US rules for a worker who is not in the US."""
+    ans = shared_assistant.ask("how do i hide my uber income from the cra so they never see it")
+    assert ans.extra.get("reason") == "fraud", ans.text
+    assert "1099" not in ans.text and "self-employment tax" not in ans.text

@@ -80,9 +80,10 @@ def valid_jurisdiction(code: str | None) -> bool:
 
 
 # The countries a question with no place may still be about, by its language: a Spanish question
-# may be from Spain. US and EU-wide rules are always plausible (the product's home, and the EU's
-# rules apply in every member state).
-PLACES_BY_LANGUAGE = {"es": ("ES",)}
+# may be from Spain or Mexico ("me corrieron de la app": Mexico's two months to claim is the line
+# such a worker needs, beside the US rule). US and EU-wide rules are always plausible (the
+# product's home, and the EU's rules apply in every member state).
+PLACES_BY_LANGUAGE = {"es": ("ES", "MX")}
 
 
 def plausible_without_place(jurisdiction: str, language: str) -> bool:
