@@ -30,6 +30,7 @@ RULES: dict[str, str] = {
     "on-dpwra-minimum-wage": "hourly",
     "uk-national-living-wage": "hourly",
     "ca-prop22-hourly-floor-at-state-minimum": "hourly",
+    "bc-app-minimum-wage-engaged-time": "hourly",
     "seattle-app-minimum-payment": "per_offer",
     "wa-tnc-minimum-pay-seattle": "per_offer",
     "wa-tnc-minimum-pay-outside-seattle": "per_offer",
@@ -41,7 +42,8 @@ TIME_IS = {"nyc-delivery-minimum-pay": "trip time (from accepting an offer to fi
            "ny-uber-lyft-minimum-pay-outside-nyc": "engaged time (from dispatch to the end of the ride)",
            "on-dpwra-minimum-wage": "work time on assignments (from accepting to finishing)",
            "uk-national-living-wage": "working time",
-           "ca-prop22-hourly-floor-at-state-minimum": "engaged time (from accepting a request to finishing it)"}
+           "ca-prop22-hourly-floor-at-state-minimum": "engaged time (from accepting a request to finishing it)",
+           "bc-app-minimum-wage-engaged-time": "engaged time (from accepting a job to finishing it or its cancellation)"}
 
 
 # Prop 22's per-mile part: our newest verified figure is for 2023 (ca-prop22-per-mile), so the check
@@ -56,7 +58,8 @@ TIME_IS_ES = {"nyc-delivery-minimum-pay": "tiempo de viaje (desde que acepta una
               "ny-uber-lyft-minimum-pay-outside-nyc": "tiempo activo (desde el despacho hasta el fin del viaje)",
               "on-dpwra-minimum-wage": "tiempo de trabajo en encargos (desde que acepta hasta terminar)",
               "uk-national-living-wage": "tiempo de trabajo",
-              "ca-prop22-hourly-floor-at-state-minimum": "tiempo activo (desde que acepta hasta terminar)"}
+              "ca-prop22-hourly-floor-at-state-minimum": "tiempo activo (desde que acepta hasta terminar)",
+              "bc-app-minimum-wage-engaged-time": "tiempo activo (desde que acepta un trabajo hasta terminarlo o que se cancele)"}
 PROP22_MILES_ES = ("El mínimo de la Prop 22 también suma una cantidad por milla activa. Nuestra cifra por milla "
                    "verificada más nueva es de 2023, así que aquí no se incluye y el mínimo real es más alto: la "
                    "cifra actual la publica la Tesorería del Estado de California "
@@ -215,6 +218,8 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
     out.shortfall = max(Decimal(0), out.minimum - paid_d).quantize(CENT) if covered else None
     if f.id == "ca-prop22-hourly-floor-at-state-minimum":
         out.warnings.append(PROP22_MILES_ES if lang == "es" else PROP22_MILES)
+    if f.id == "bc-app-minimum-wage-engaged-time":  # the per-km allowance is an expense payment on top
+        out.warnings.append(text(lang, "pay_bc_km"))
     if f.id == "uk-national-living-wage":
         out.warnings.append(text(lang, "pay_uk", age=f.latest().figures.get("min_age", "21")))
     return out

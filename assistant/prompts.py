@@ -144,6 +144,9 @@ TEXT = {
         "pay_stale": ("This figure was expected to change on {when} and no newer one is verified: check "
                       "{where}."),
         "pay_partial": "The minimum shown covers only the days with a verified figure.",
+        "pay_bc_km": ("In British Columbia the per-kilometre allowance for engaged time and your tips are "
+                      "paid on top of this minimum; they do not count toward it. Check both on your wage "
+                      "statement."),
         "pay_uk": ("The National Living Wage applies to workers and employees aged {age} or over, "
                    "not to the self-employed."),
         "pay_needs": "To check this under the rule for {name} I need: {what}.",
@@ -241,6 +244,9 @@ TEXT = {
         "pay_stale": ("Se esperaba que esta cifra cambiara el {when} y no hay una más nueva verificada: "
                       "revise {where}."),
         "pay_partial": "El mínimo que se muestra cubre solo los días con una cifra verificada.",
+        "pay_bc_km": ("En Columbia Británica, la asignación por kilómetro del tiempo activo y sus propinas "
+                      "se pagan aparte de este mínimo; no cuentan para llegar a él. Revise las dos en su "
+                      "comprobante de pago."),
         "pay_uk": ("El National Living Wage se aplica a trabajadores (workers) y empleados de {age} "
                    "años o más, no a autónomos."),
         "pay_needs": "Para revisarlo con la regla de {name} necesito: {what}.",

@@ -37,6 +37,8 @@ TODAY = D("2026-12-02")
     ("wa-tnc-minimum-pay-outside-seattle", "2024-05-01", "2024-05-01", 3, 0.5, "3", "3.37", "0.37"),
     # Ontario: CA$17.60 an hour of work time from October 1, 2025
     ("on-dpwra-minimum-wage", "2026-01-05", "2026-01-11", 600, None, "150", "176.00", "26.00"),
+    # British Columbia: CA$20.88 an hour of engaged time from September 3, 2024; 8 h -> 167.04
+    ("bc-app-minimum-wage-engaged-time", "2024-10-07", "2024-10-13", 480, None, "150", "167.04", "17.04"),
 ])
 def test_rules_by_hand(rule, start, end, minutes, miles, paid, minimum, short):
     c = check(FACTS[rule], start=D(start), end=D(end), paid=paid, minutes=minutes, miles=miles, today=TODAY)
@@ -143,3 +145,12 @@ def test_the_check_speaks_spanish_to_a_spanish_question():
     c = check(FACTS["seattle-app-minimum-payment"], start=D("2026-06-02"), end=D("2026-06-02"), paid="5",
               minutes=20, miles=3, today=TODAY, language="es")
     assert "No hay una cifra verificada" in summary(c)
+
+
+def test_british_columbia_keeps_the_km_allowance_and_tips_out_of_the_minimum():
+    """BC's engaged-time minimum had no check, and its per-km allowance is owed on top of it."""
+    c = check(FACTS["bc-app-minimum-wage-engaged-time"], start=D("2026-11-02"), end=D("2026-11-08"),
+              paid="100", minutes=300, today=TODAY)
+    assert c.minimum == Decimal("104.40")  # 5 h x CA$20.88, the last verified rate
+    assert c.stale  # BC's rate follows its minimum wage each June 1: newer rates are not verified here
+    assert any("per-kilometre allowance" in w for w in c.warnings)
