@@ -54,9 +54,9 @@ def sidebar(assistant: Assistant | None) -> str | None:
                               format_func=lambda j: "Not set (search everywhere)" if j is None
                               else f"{place_name(j)} ({j})")
         if assistant is not None:
-            mode = assistant.mode
-            st.caption(f"Answer mode: **{mode}**" + (" (quotes the sources; no AI model configured)"
-                                                     if mode == "extractive" else ""))
+            st.caption("Answers quote the sources word for word, each with its citation."
+                       if assistant.mode == "extractive" else
+                       "Answers are written by an AI model from the sources; every sentence cites one.")
         st.caption("This assistant gives information, not legal advice. Check the official source "
                    "and contact legal aid or the agency named for decisions about your case.")
         if st.button("New conversation"):

@@ -84,7 +84,8 @@ TEXT = {
                            "your question.",
         "refusal_help": "For help with your situation, contact:",
         "no_location": "Rules differ by place: some of these sources apply only in {places}. Choose "
-                       "where you work (sidebar or --jurisdiction) for an answer for your location.",
+                       "where you work (tell me, or pick it under \"Where do you work?\") for an answer for "
+                       "your location.",
         "llm_fallback": "The AI writer is unavailable right now ({why}), so this answer quotes the "
                         "sources directly.",
         "incomplete": "The answer was cut off before it finished. What arrived is shown; please "

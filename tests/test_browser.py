@@ -91,6 +91,9 @@ def test_ask_in_browser_and_open_citation(app_url, tmp_path):
             quote = opened.get_by_test_id("stText").first
             expect(quote).to_be_visible(timeout=30_000)
             assert "Seattle app company must tell a worker in writing" in quote.inner_text()
+            # The public sees no developer chrome (Streamlit's "Deploy" button) and no CLI flags.
+            expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
+            assert "--jurisdiction" not in page.inner_text("body")
             page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
         finally:
             browser.close()

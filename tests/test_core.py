@@ -256,3 +256,11 @@ def test_a_refused_fraud_request_names_no_us_tax_form(shared_assistant):
     ans = shared_assistant.ask("how do i hide my uber income from the cra so they never see it")
     assert ans.extra.get("reason") == "fraud", ans.text
     assert "1099" not in ans.text and "self-employment tax" not in ans.text
+
+
+def test_what_a_worker_reads_never_names_a_command_line_flag():
+    """The no-place warning told workers to use "(sidebar or --jurisdiction)"."""
+    from assistant.prompts import TEXT
+
+    flags = [(lang, key) for lang, texts in TEXT.items() for key, v in texts.items() if " --" in v or "(--" in v]
+    assert flags == []
