@@ -30,7 +30,8 @@ def test_page_loads_with_mode_and_notice(at):
     assert not at.exception
     assert at.title[0].value == "Gig Rights Assistant"
     captions = " ".join(c.value for c in at.sidebar.caption)
-    assert "extractive" in captions and "not legal advice" in captions
+    assert "quote the sources word for word" in captions and "not legal advice" in captions
+    assert "extractive" not in captions  # the reader is told what answers are, not an internal mode name
     assert at.sidebar.selectbox[0].value is None
 
 
