@@ -9,7 +9,8 @@ from assistant.citations import escape_markdown
 from assistant.core import Assistant
 from assistant.errors import AssistantError, BadQuestion
 from assistant.types import Answer
-from assistant.understanding.places import place_name
+from assistant.prompts import text
+from assistant.understanding.places import place_name, scope
 from ui.state import allow_question, get_assistant, signed_in
 
 # A local icon: a worker's visit must reach no third party (":material/..." icons load from Google).
@@ -17,28 +18,45 @@ st.set_page_config(page_title="Gig Rights Assistant",
                    page_icon=str(Path(__file__).with_name("ui") / "favicon.png"))
 
 
+def answering_for(ans: Answer) -> str:
+    """"Answering for: Seattle (and Washington, United States (federal))": the place an answer is
+    for, and the places above it whose rules it also uses; empty when no place is known."""
+    if not ans.jurisdiction or ans.extra.get("reason") == "uncovered_place":
+        return ""
+    lang = ans.language
+    above = [place_name(p, lang) for p in reversed(scope(ans.jurisdiction) or [])][1:]
+    name = place_name(ans.jurisdiction, lang)
+    if not above:
+        return text(lang, "ui_answering_for", place=name)
+    return text(lang, "ui_answering_also", place=name, above=", ".join(above))
+
+
 def render_answer(ans: Answer) -> None:
+    lang = ans.language
+    where_for = answering_for(ans)
+    if where_for:
+        st.caption(escape_markdown(where_for))
     st.markdown(ans.text)
     if ans.incomplete:
-        st.warning("This answer is incomplete: the connection dropped. Ask again to get the rest.")
+        st.warning(text(lang, "ui_incomplete"))
     for w in ans.warnings:
         st.info(w)
     for c in ans.citations:
-        where = f"page {c.page}" if c.page else (c.section or "")
-        label = f"[{c.n}] {c.title} — {place_name(c.jurisdiction)}"
+        where = text(lang, "ui_page", page=str(c.page)) if c.page else (c.section or "")
+        label = f"[{c.n}] {c.title} — {place_name(c.jurisdiction, lang)}"
         with st.expander(escape_markdown(label)):
             st.caption(escape_markdown(f"{c.doc_type.replace('_', ' ')} · {where}"))
             if c.rule:
-                st.caption(escape_markdown(f"Rule: {c.rule}"))
-            st.caption(escape_markdown(f"In effect since: {c.effective_date or 'n/a'} · last verified: "
-                                       f"{c.last_verified or 'n/a'}"))
+                st.caption(escape_markdown(text(lang, "ui_rule", rule=c.rule)))
+            st.caption(escape_markdown(text(lang, "ui_dates", since=c.effective_date or "n/a",
+                                            verified=c.last_verified or "n/a")))
             st.text(c.quote)  # document text is shown as text, never as HTML or Markdown
             if c.source_url.startswith("https://"):
-                st.link_button("Official source", c.source_url)
+                st.link_button(text(lang, "ui_official"), c.source_url)
     if ans.refused and ans.passages:
-        with st.expander("Nearest sources (they may not answer your question)"):
+        with st.expander(text(lang, "ui_nearest")):
             for p in ans.passages:
-                st.text(f"{p.title} ({place_name(p.jurisdiction)})\n"
+                st.text(f"{p.title} ({place_name(p.jurisdiction, lang)})\n"
                         f"{p.source_url}")
     for r in ans.referrals:
         if r.url in ans.text:

@@ -171,6 +171,15 @@ TEXT = {
         # A direct answer from the fact records (assistant/facts/match.py).
         "fact_as_of": "As of {today}. In force since {since}; last checked {checked}.",
         "fact_as_of_unconfirmed": "As of {today}. We could not confirm when this took effect; last checked {checked}.",
+        # The Ask page's labels around an answer (app.py), in the answer's language.
+        "ui_answering_for": "Answering for: {place}",
+        "ui_answering_also": "Answering for: {place} (and {above})",
+        "ui_rule": "Rule: {rule}",
+        "ui_dates": "In effect since: {since} · last verified: {verified}",
+        "ui_official": "Official source",
+        "ui_nearest": "Nearest sources (they may not answer your question)",
+        "ui_incomplete": "This answer is incomplete: the connection dropped. Ask again to get the rest.",
+        "ui_page": "page {page}",
         "fact_historical": "This is the figure for {year}, not necessarily today's.",
         "fact_stale": "This figure was expected to change on {when} ({rule}), and I could not confirm the "
                       "new one: check {who} at {url}.",
@@ -269,6 +278,14 @@ TEXT = {
                             "revíselas en las fuentes antes de confiar en ellas.",
         "fact_as_of": "Al {today}. Vigente desde el {since}; última verificación: {checked}.",
         "fact_as_of_unconfirmed": "Al {today}. No pudimos confirmar desde cuándo rige; última verificación: {checked}.",
+        "ui_answering_for": "Respuesta para: {place}",
+        "ui_answering_also": "Respuesta para: {place} (y {above})",
+        "ui_rule": "Regla: {rule}",
+        "ui_dates": "Vigente desde: {since} · última verificación: {verified}",
+        "ui_official": "Fuente oficial",
+        "ui_nearest": "Fuentes más cercanas (puede que no respondan su pregunta)",
+        "ui_incomplete": "Esta respuesta está incompleta: se cortó la conexión. Pregunte de nuevo para ver el resto.",
+        "ui_page": "página {page}",
         "fact_historical": "Esta es la cifra de {year}, no necesariamente la de hoy.",
         "fact_stale": "Se esperaba que esta cifra cambiara el {when} ({rule}) y no pude confirmar la nueva: "
                       "consulte a {who} en {url}.",

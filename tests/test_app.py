@@ -47,6 +47,9 @@ def test_chat_shows_answer_with_citation_quote(at):
     assert exp and exp[0].label.startswith("\\[1\\] Seattle deactivation rights")
     quote = exp[0].text[0].value
     assert "in writing" in quote and "deactivat" in quote
+    # the answer says which place it answers for, and the places whose rules it also uses
+    assert msgs[1].caption[0].value.replace("\\", "") == \
+        "Answering for: Seattle (and Washington State, United States (federal))"
     # the transcript and its citations survive a rerun
     at.run()
     assert len(at.chat_message) == 2 and at.chat_message[1].expander[0].text[0].value == quote
@@ -58,6 +61,18 @@ def test_follow_up_keeps_history(at):
     at.chat_input[0].set_value("and can I ask for a review?").run()
     assert len(at.chat_message) == 4
     assert at.chat_message[3].expander[0].label.find("Seattle") > 0
+
+
+def test_a_spanish_answer_has_spanish_labels_and_its_place(at):
+    """The source labels ("Rule", "In effect since", "Official source") were English under a
+    Spanish answer, and no answer said which place it was for."""
+    at.sidebar.selectbox[0].set_value("US-NY-NYC").run()
+    at.chat_input[0].set_value("¿cuánto me tienen que pagar por hora como repartidor?").run()
+    assert not at.exception
+    msg = at.chat_message[1]
+    assert msg.caption[0].value.replace("\\", "").startswith("Respuesta para: Ciudad de Nueva York (y ")
+    labels = " ".join(c.value for c in msg.caption)
+    assert "Vigente desde:" in labels and "In effect since" not in labels
 
 
 def test_refusal_shows_referrals_and_no_citations(at):
