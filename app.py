@@ -82,6 +82,32 @@ def sidebar(assistant: Assistant | None) -> str | None:
     return choice
 
 
+# After an answer lands, a phone showed the bottom of its sources: the start of the answer was
+# off-screen. This scrolls the newest answer's first line to the top of the view. It runs in
+# Streamlit's same-origin component frame and loads nothing.
+_SCROLL = """<script>
+const doc = window.parent.document;
+const go = () => {
+  const msgs = doc.querySelectorAll('[data-testid="stChatMessage"]');
+  if (msgs.length) { msgs[msgs.length - 1].scrollIntoView({block: "start"}); return true; }
+  return false;
+};
+// Streamlit keeps a chat scrolled to its end while the page settles: hold the start in view
+// for a moment, unless the reader scrolls first.
+let tries = 0, moved = false;
+doc.addEventListener("wheel", () => { moved = true; }, {once: true});
+doc.addEventListener("touchmove", () => { moved = true; }, {once: true});
+const timer = setInterval(() => { if (moved || ++tries > 40) clearInterval(timer); else go(); }, 100);
+doc.body.dataset.answerStart = "held";
+</script>"""
+
+
+def keep_answer_start_in_view() -> None:
+    import streamlit.components.v1 as components
+
+    components.html(_SCROLL, height=0)
+
+
 def chat() -> None:
     st.title("Gig Rights Assistant")
     st.session_state.setdefault("messages", [])
@@ -97,6 +123,8 @@ def chat() -> None:
                 render_answer(msg["answer"])
             else:
                 st.text(msg["text"])
+    if st.session_state.pop("scroll_to_answer", False):
+        keep_answer_start_in_view()
     max_chars = assistant.settings.max_question_chars if assistant else 2000
     question = st.chat_input("Ask about pay, deactivation, taxes, benefits…", max_chars=max_chars,
                              disabled=assistant is None)
@@ -130,6 +158,7 @@ def chat() -> None:
         return
     st.session_state.messages.append({"role": "user", "text": question})
     st.session_state.messages.append({"role": "assistant", "text": answer.text, "answer": answer})
+    st.session_state.scroll_to_answer = True
     st.rerun()  # render the verified answer with its sources from the transcript
 
 

@@ -99,6 +99,39 @@ def test_ask_in_browser_and_open_citation(app_url, tmp_path):
             browser.close()
 
 
+def test_on_a_phone_the_answer_lands_with_its_start_in_view(app_url):
+    """After an answer landed, a 390-pixel-wide phone showed the bottom of its sources: the
+    answer's first lines were off-screen above."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            # a small phone in landscape: the mini corpus's short answer and its sources overflow it
+            page = browser.new_page(viewport={"width": 390, "height": 400})
+            _ask(page, app_url, "Can the app deactivate me without telling me why in Seattle?")
+            expect(page.get_by_text("[1] Seattle deactivation rights", exact=False).first).to_be_attached(timeout=60_000)
+            _settle(page)
+            top = ("() => { const m = document.querySelectorAll('[data-testid=stChatMessage]');"
+                   " const r = m[m.length - 1].getBoundingClientRect(); return r.top; }")
+            page.wait_for_function(f"() => {{ const t = ({top})(); return t > -5 && t < 120; }}", timeout=10_000)
+            page.wait_for_timeout(5_000)  # and it stays there once the page has settled
+            assert -5 < page.evaluate(top) < 120
+        finally:
+            browser.close()
+
+
+def _ask(page, url: str, question: str) -> None:
+    """Open the Ask page and send one question."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_visible(timeout=60_000)
+    box.fill(question)
+    box.press("Enter")
+
+
 def _settle(page) -> None:
     """Wait until Streamlit has finished the rerun that the last input started."""
     page.wait_for_timeout(300)
@@ -170,11 +203,7 @@ def test_a_visit_reaches_no_third_party(app_url):
             page = browser.new_page(viewport={"width": 390, "height": 844})
             page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).scheme in ("http", "https")
                     and urlparse(r.url).hostname not in ("127.0.0.1", "localhost") else None)
-            page.goto(app_url)
-            box = page.get_by_test_id("stChatInputTextArea")
-            expect(box).to_be_visible(timeout=60_000)
-            box.fill("Can a Seattle app deactivate me without notice?")
-            box.press("Enter")
+            _ask(page, app_url, "Can a Seattle app deactivate me without notice?")
             expect(page.get_by_text("Seattle", exact=False).last).to_be_visible(timeout=60_000)
             page.wait_for_timeout(1500)
         finally:
