@@ -100,13 +100,29 @@ def _sign_in(at, name, password):
     at.button[0].click().run()
 
 
-def test_library_requires_sign_in_and_slows_failures(library_at):
+def test_library_requires_sign_in_and_slows_failures(library_at, monkeypatch):
+    from assistant import auth
+    from ui.state import get_assistant
+
     at = library_at
     assert not at.exception and at.title[0].value == "Library", (at.error, at.info, at.title)
     assert not at.tabs  # no controls before sign-in
     _sign_in(at, "rita", "wrong")
-    assert "Wrong user name or password" in at.error[0].value
+    assert at.error[0].value == "Wrong user name or password."
     assert not at.tabs
+    # A longer first lock than the shipped 2 s, so that a slow run of the page cannot outlast it.
+    monkeypatch.setattr(auth, "BASE_LOCK_S", 60.0)
+    try:
+        for _ in range(auth.FREE_FAILURES - 1):  # the first failures cost nothing...
+            _sign_in(at, "ed", "wrong")
+            assert at.error[0].value == "Wrong user name or password."
+        _sign_in(at, "ed", "wrong")  # ...then each one locks the name for longer
+        assert at.error[0].value == "Wrong user name or password. Wait 60 seconds before trying again."
+        _sign_in(at, "ed", "s3cret-pass")  # even the right password waits
+        assert at.error[0].value.startswith("Too many failed attempts. Try again in ")
+        assert not at.tabs and not at.exception
+    finally:
+        get_assistant().catalog.record_login("ed", True)  # the shared test catalog: unlock ed
 
 
 def test_library_review_flow_in_the_page(library_at, app_data, embedder):
