@@ -188,7 +188,9 @@ def test_a_data_dir_that_is_a_file_is_explained_on_the_page(tmp_path, monkeypatc
 
 
 _UPLOAD = """
+import logging
 import sys
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 from pathlib import Path
 from assistant.config import load_settings
 from assistant.core import build_assistant
@@ -210,7 +212,6 @@ def test_the_app_start_repairs_an_upload_cut_off_by_kill_9(tmp_path, monkeypatch
     import sqlite3
     import subprocess
     import sys
-    import time
 
     import streamlit as st
 
@@ -243,22 +244,22 @@ def test_the_app_start_repairs_an_upload_cut_off_by_kill_9(tmp_path, monkeypatch
     env = {**__import__("os").environ, "GIGRIGHTS_DATA_DIR": str(data), "GIGRIGHTS_EMBED_BATCH_SIZE": "1"}
     proc = subprocess.Popen([sys.executable, "-c", _UPLOAD, str(pdf)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    new: list = []
+    writes: list[str] = []
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None:
-            new = [r for r in db.execute("SELECT doc_id, status FROM documents") if r[0] not in known]
-            if any(status == "pending" for _d, status in new):
-                time.sleep(0.3)  # inside the chunk writes
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.02)
+        for line in proc.stderr:  # the ingest's own log line: kill inside the chunk writes
+            if "writing chunks" in line:
+                writes.append(line.strip())
+                if len(writes) == 2:  # the first chunk is stored, the second on its way
+                    proc.send_signal(signal.SIGKILL)
+                    break
     finally:
-        if proc.poll() is None and not new:
+        if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=30)
-        db.close()
-    assert proc.returncode == -signal.SIGKILL, f"killed before or after the write? {new} {proc.stderr.read()[-500:]}"
+    new = [r for r in db.execute("SELECT doc_id, status FROM documents") if r[0] not in known]
+    db.close()
+    assert proc.returncode == -signal.SIGKILL and len(writes) == 2, f"killed after the writes? {writes}"
+    assert [status for _d, status in new] == ["pending"]
     after, _ = visible()
     assert after == before  # nothing published lost; the cut-off upload not visible
 
