@@ -74,11 +74,34 @@ def test_hostile_question_is_shown_as_text(at):
 
 
 def test_quality_page_shows_latest_report(at):
+    from evals.report import latest_report
+
     at.switch_page("ui/quality.py").run()
     assert not at.exception
     assert at.title[0].value == "Answer quality"
     assert at.dataframe  # the metrics table of the committed report
-    assert "Latest report" in at.subheader[0].value
+    assert at.subheader[0].value == f"Latest report: {latest_report().parent.name}"
+
+
+def test_quality_page_shows_a_newer_local_run_from_the_data_dir(at, app_data):
+    """`gigrights eval` writes to <data dir>/eval-reports: the page finds it there, next to the
+    committed reports in evals/reports."""
+    import json
+
+    from evals.report import default_out, latest_report
+
+    report = json.loads(latest_report().read_text(encoding="utf-8"))
+    report["created"] = "2999-01-01T00:00:00+00:00"
+    out = default_out(app_data)
+    out.mkdir(parents=True)
+    (out / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    try:
+        at.switch_page("ui/quality.py").run()
+        assert not at.exception
+        assert at.subheader[0].value == f"Latest report: {out.name}"
+        assert out.name in [r["report"] for r in at.dataframe[-1].value.to_dict("records")]  # the trend
+    finally:
+        shutil.rmtree(app_data / "eval-reports")
 
 
 @pytest.fixture
