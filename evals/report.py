@@ -1,6 +1,7 @@
 """Eval reports: JSON + Markdown (bars, latency histogram, comparison with the previous report)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,24 @@ MAIN = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@10", "citation_validity", "citat
         "quote_language", "latency_p50_ms", "latency_p95_ms")
 UNDERSTANDING = ("place_accuracy", "us_place_for_non_us", "work_accuracy", "topic_accuracy",
                  "intent_accuracy", "fraud_recall", "fraud_false_positive")
-REPORTS = Path(__file__).resolve().parent / "reports"
+REPORTS = Path(__file__).resolve().parent / "reports"  # the committed reports (evals/reports)
+RUNS = "eval-reports"  # under the data dir: where `gigrights eval` writes unless --out is given
+
+
+def runs_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / RUNS
+
+
+def default_out(data_dir: Path, now: dt.datetime | None = None) -> Path:
+    """``<data dir>/eval-reports/<timestamp>``: a run never writes into the source tree by default."""
+    return runs_dir(data_dir) / (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+
+
+def report_files(data_dir: Path | None = None) -> list[Path]:
+    """Every report.json in the committed reports and, with ``data_dir``, in that data dir's runs,
+    oldest first (by the time written in the report)."""
+    dirs = [REPORTS] + ([runs_dir(data_dir)] if data_dir is not None else [])
+    return _by_creation([p for d in dirs if d.is_dir() for p in d.glob("*/report.json")])
 
 
 def _f(v: Any, key: str = "") -> str:
@@ -49,16 +67,16 @@ def _by_creation(paths: list[Path]) -> list[Path]:
     return sorted(paths, key=lambda p: (created(p), p.name))
 
 
-def latest_report(exclude: Path | None = None) -> Path | None:
-    if not REPORTS.exists():
-        return None
-    found = _by_creation([p for p in REPORTS.glob("*/report.json")
-                          if exclude is None or p.parent.resolve() != Path(exclude).resolve()])
+def latest_report(exclude: Path | None = None, data_dir: Path | None = None) -> Path | None:
+    """The newest report, committed or (with ``data_dir``) run locally, other than ``exclude``."""
+    found = [p for p in report_files(data_dir)
+             if exclude is None or p.parent.resolve() != Path(exclude).resolve()]
     return found[-1] if found else None
 
 
-def compare_with_latest(report: dict[str, Any], exclude: Path | None = None) -> Path | None:
-    prev_path = latest_report(exclude)
+def compare_with_latest(report: dict[str, Any], exclude: Path | None = None,
+                        data_dir: Path | None = None) -> Path | None:
+    prev_path = latest_report(exclude, data_dir)
     if prev_path is None:
         return None
     prev = json.loads(prev_path.read_text(encoding="utf-8"))
@@ -164,14 +182,16 @@ def write_report(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     return j, m
 
 
-def trend(limit: int = 20) -> list[dict[str, Any]]:
-    """Main metrics of the most recent reports, oldest first (for the Quality page)."""
+def trend(limit: int = 20, data_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Main metrics of the most recent reports (committed, and with ``data_dir`` run locally),
+    oldest first (for the Quality page)."""
     rows = []
-    for p in _by_creation(list(REPORTS.glob("*/report.json")))[-limit:]:
+    for p in report_files(data_dir)[-limit:]:
         r = json.loads(p.read_text(encoding="utf-8"))
         rows.append({"report": p.parent.name, **{k: r["product"].get(k) for k in MAIN},
                      "baseline_hit@5": (r.get("baseline") or {}).get("hit@5")})
     return rows
 
 
-__all__ = ["table", "markdown", "write_report", "compare_with_latest", "trend", "M"]
+__all__ = ["table", "markdown", "write_report", "compare_with_latest", "latest_report", "default_out",
+           "report_files", "trend", "M"]

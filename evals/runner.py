@@ -21,7 +21,6 @@ from . import thresholds as T
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT / "evals" / "datasets"          # *.jsonl here: the dev split (knobs are tuned on it)
 TEST_SPLIT = DATASETS / "test"                     # held out: nothing is tuned on it
-REPORTS = ROOT / "evals" / "reports"
 
 
 @dataclass(frozen=True)
@@ -278,7 +277,7 @@ def evaluate(a: Assistant, cases: Sequence[Case], *, baseline: bool = True,
 def main(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.core import build_assistant
 
-    from .report import compare_with_latest, write_report
+    from .report import compare_with_latest, default_out, write_report
 
     cases = load_cases(args.dataset or split_paths(getattr(args, "split", None) or "dev"))
     judge = None
@@ -296,8 +295,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         report = evaluate(a, cases, judge=judge)
     finally:
         a.close()
-    out = args.out or REPORTS / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    previous = compare_with_latest(report, exclude=out)
+    out = args.out or default_out(settings.data_dir)
+    previous = compare_with_latest(report, exclude=out, data_dir=settings.data_dir)
     paths = write_report(report, out)
     if args.json:
         print(json.dumps(report["product"] | {"baseline": report.get("baseline")}, indent=2))

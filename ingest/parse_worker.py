@@ -51,18 +51,24 @@ def safe_name(display_name: str) -> str:
     return name or "upload"
 
 
+def _parse(path: str, name: str, max_pages: int, max_chars: int) -> dict[str, Any]:
+    # Imported inside main's handlers, so that a memory limit too low even for the loaders' imports
+    # ends as the same "needs too much memory" message as a file that needs too much.
+    from ingest.loaders import LoadError, load_bytes
+
+    try:
+        return load_bytes(name, Path(path).read_bytes(), max_pages=max_pages, max_chars=max_chars)
+    except LoadError as exc:
+        return {"error": str(exc)}
+
+
 def main(argv: list[str]) -> int:
     path, name, max_pages, max_chars, mem = argv[1], argv[2], int(argv[3]), int(argv[4]), int(argv[5])
     _limit_memory(mem)
     if len(argv) > 6:
         _limit_cpu(int(argv[6]))
-    from ingest.loaders import LoadError, load_bytes
-
     try:
-        data = Path(path).read_bytes()
-        out: dict[str, Any] = load_bytes(name, data, max_pages=max_pages, max_chars=max_chars)
-    except LoadError as exc:
-        out = {"error": str(exc)}
+        out = _parse(path, name, max_pages, max_chars)
     except MemoryError:
         out = {"error": "This file needs too much memory to read. Upload a smaller or simpler file."}
     except RecursionError:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.config import Settings, load_settings
+from assistant.config import ENV_FILE_VAR, Settings, load_settings
 from assistant.embeddings import UseEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +135,32 @@ def _entry(doc_id: str, title: str, path: str, jur: str, topics: list[str], lang
             "publisher": "Test team", "effective_date": "2024-06-01",
             "last_verified": "2024-01-15" if doc_id == "us-tax" else "2026-11-01",
             "review_status": "approved"}
+
+
+def _developer_settings() -> list[str]:
+    return [k for k in os.environ if k.startswith("GIGRIGHTS_") and k != ENV_FILE_VAR]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_developer_settings_for_the_session():
+    """The developer's GIGRIGHTS_* variables and `.env` never reach the tests, session fixtures
+    included (the shared index is built before any function fixture runs). Subprocesses started
+    with ``{**os.environ, ...}`` inherit the clean environment and the "no .env" switch."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in _developer_settings():
+            mp.delenv(name)
+        mp.setenv(ENV_FILE_VAR, "")  # assistant/config.py: an empty name reads no .env file
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _no_developer_settings(monkeypatch):
+    """The same for each test, after anything an earlier test or fixture set outside monkeypatch.
+    A test that needs a GIGRIGHTS_* variable sets it itself (monkeypatch.setenv, or a subprocess's
+    env), after this fixture ran."""
+    for name in _developer_settings():
+        monkeypatch.delenv(name)
+    monkeypatch.setenv(ENV_FILE_VAR, "")
 
 
 @pytest.fixture(scope="session")

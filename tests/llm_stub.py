@@ -6,7 +6,9 @@ Each request pops the next behaviour from ``server.script`` (or uses ``server.de
   ("status", code, headers)     reply with an HTTP error status and JSON error body
   ("stall", seconds)            sleep before sending headers
   ("filter", text)              stream text then finish_reason=content_filter
-Every request body is recorded in ``server.requests``.
+Every request body is recorded in ``server.requests``. For ordering without sleeps: ``received``
+is set when a request has arrived (recorded), ``disconnected`` when a client dropped a stream, and
+a stream waits for ``gate`` (when it is an Event) after its headers, before its first word.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.requests.append({"path": self.path, "body": body,
                                          "auth": self.headers.get("authorization")})
             behaviour = self.server.script.pop(0) if self.server.script else self.server.default
+        self.server.received.set()
         kind = behaviour[0]
         if kind == "stall":
             time.sleep(behaviour[1])
@@ -74,6 +77,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("cache-control", "no-cache")
         self.send_header("connection", "close")
         self.end_headers()
+        if self.server.gate is not None:
+            self.server.gate.wait(60)
         try:
             for i, w in enumerate(words):
                 if cut is not None and i >= cut:
@@ -88,6 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.server.disconnects += 1
+            self.server.disconnected.set()
 
     def _event(self, delta: dict[str, Any], finish: str | None = None) -> None:
         chunk = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0,
@@ -116,6 +122,9 @@ class StubServer(ThreadingHTTPServer):
         self.default: tuple = ("stream", "Hello [1]")
         self.token_delay = 0.0
         self.disconnects = 0
+        self.received = threading.Event()
+        self.disconnected = threading.Event()
+        self.gate: threading.Event | None = None
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property

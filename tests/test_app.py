@@ -90,11 +90,34 @@ def test_hostile_question_is_shown_as_text(at):
 
 
 def test_quality_page_shows_latest_report(at):
+    from evals.report import latest_report
+
     at.switch_page("ui/quality.py").run()
     assert not at.exception
     assert at.title[0].value == "Answer quality"
     assert at.dataframe  # the metrics table of the committed report
-    assert "Latest report" in at.subheader[0].value
+    assert at.subheader[0].value == f"Latest report: {latest_report().parent.name}"
+
+
+def test_quality_page_shows_a_newer_local_run_from_the_data_dir(at, app_data):
+    """`gigrights eval` writes to <data dir>/eval-reports: the page finds it there, next to the
+    committed reports in evals/reports."""
+    import json
+
+    from evals.report import default_out, latest_report
+
+    report = json.loads(latest_report().read_text(encoding="utf-8"))
+    report["created"] = "2999-01-01T00:00:00+00:00"
+    out = default_out(app_data)
+    out.mkdir(parents=True)
+    (out / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    try:
+        at.switch_page("ui/quality.py").run()
+        assert not at.exception
+        assert at.subheader[0].value == f"Latest report: {out.name}"
+        assert out.name in [r["report"] for r in at.dataframe[-1].value.to_dict("records")]  # the trend
+    finally:
+        shutil.rmtree(app_data / "eval-reports")
 
 
 @pytest.fixture
@@ -116,13 +139,29 @@ def _sign_in(at, name, password):
     at.button[0].click().run()
 
 
-def test_library_requires_sign_in_and_slows_failures(library_at):
+def test_library_requires_sign_in_and_slows_failures(library_at, monkeypatch):
+    from assistant import auth
+    from ui.state import get_assistant
+
     at = library_at
     assert not at.exception and at.title[0].value == "Library", (at.error, at.info, at.title)
     assert not at.tabs  # no controls before sign-in
     _sign_in(at, "rita", "wrong")
-    assert "Wrong user name or password" in at.error[0].value
+    assert at.error[0].value == "Wrong user name or password."
     assert not at.tabs
+    # A longer first lock than the shipped 2 s, so that a slow run of the page cannot outlast it.
+    monkeypatch.setattr(auth, "BASE_LOCK_S", 60.0)
+    try:
+        for _ in range(auth.FREE_FAILURES - 1):  # the first failures cost nothing...
+            _sign_in(at, "ed", "wrong")
+            assert at.error[0].value == "Wrong user name or password."
+        _sign_in(at, "ed", "wrong")  # ...then each one locks the name for longer
+        assert at.error[0].value == "Wrong user name or password. Wait 60 seconds before trying again."
+        _sign_in(at, "ed", "s3cret-pass")  # even the right password waits
+        assert at.error[0].value.startswith("Too many failed attempts. Try again in ")
+        assert not at.tabs and not at.exception
+    finally:
+        get_assistant().catalog.record_login("ed", True)  # the shared test catalog: unlock ed
 
 
 def test_library_review_flow_in_the_page(library_at, app_data, embedder):
@@ -188,7 +227,9 @@ def test_a_data_dir_that_is_a_file_is_explained_on_the_page(tmp_path, monkeypatc
 
 
 _UPLOAD = """
+import logging
 import sys
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 from pathlib import Path
 from assistant.config import load_settings
 from assistant.core import build_assistant
@@ -210,7 +251,6 @@ def test_the_app_start_repairs_an_upload_cut_off_by_kill_9(tmp_path, monkeypatch
     import sqlite3
     import subprocess
     import sys
-    import time
 
     import streamlit as st
 
@@ -243,22 +283,22 @@ def test_the_app_start_repairs_an_upload_cut_off_by_kill_9(tmp_path, monkeypatch
     env = {**__import__("os").environ, "GIGRIGHTS_DATA_DIR": str(data), "GIGRIGHTS_EMBED_BATCH_SIZE": "1"}
     proc = subprocess.Popen([sys.executable, "-c", _UPLOAD, str(pdf)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    new: list = []
+    writes: list[str] = []
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None:
-            new = [r for r in db.execute("SELECT doc_id, status FROM documents") if r[0] not in known]
-            if any(status == "pending" for _d, status in new):
-                time.sleep(0.3)  # inside the chunk writes
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.02)
+        for line in proc.stderr:  # the ingest's own log line: kill inside the chunk writes
+            if "writing chunks" in line:
+                writes.append(line.strip())
+                if len(writes) == 2:  # the first chunk is stored, the second on its way
+                    proc.send_signal(signal.SIGKILL)
+                    break
     finally:
-        if proc.poll() is None and not new:
+        if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=30)
-        db.close()
-    assert proc.returncode == -signal.SIGKILL, f"killed before or after the write? {new} {proc.stderr.read()[-500:]}"
+    new = [r for r in db.execute("SELECT doc_id, status FROM documents") if r[0] not in known]
+    db.close()
+    assert proc.returncode == -signal.SIGKILL and len(writes) == 2, f"killed after the writes? {writes}"
+    assert [status for _d, status in new] == ["pending"]
     after, _ = visible()
     assert after == before  # nothing published lost; the cut-off upload not visible
 

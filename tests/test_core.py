@@ -15,11 +15,12 @@ def test_answer_cites_the_right_passage(shared_assistant):
     # every cited quote is verbatim text of the index, and every [n] resolves to a citation
     numbers = {int(n) for n in re.findall(r"\[(\d+)\]", ans.text)}
     assert numbers == {c.n for c in ans.citations}
-    for line in ans.text.splitlines():
-        m = re.match(r"- “(.+)” \[(\d+)\]$", line)
-        if m:
-            quote = " ".join(m.group(1).replace("\\", "").split())
-            assert quote in " ".join(ans.citations[int(m.group(2)) - 1].quote.split())
+    quoted = [m for m in (re.match(r"- (?:\*\*[^*]+:\*\* )?“(.+)” \[(\d+)\]$", line)
+                          for line in ans.text.splitlines()) if m]
+    assert quoted  # the answer quotes its sources line by line
+    for m in quoted:
+        quote = " ".join(m.group(1).replace("\\", "").split())
+        assert quote in " ".join(ans.citations[int(m.group(2)) - 1].quote.split())
     c = ans.citations[0]
     assert c.source_url == "https://example.org/seattle-deact"
     assert c.effective_date == "2024-06-01" and c.last_verified == "2026-11-01"
@@ -79,8 +80,12 @@ def test_follow_up_uses_previous_turn(shared_assistant):
 
 def test_no_location_warns_when_sources_span_places(shared_assistant):
     ans = shared_assistant.ask("What does the company have to tell me about pay and tips and receipts?")
-    if {c.jurisdiction for c in ans.citations} - {"US"}:
-        assert any("differ by place" in w for w in ans.warnings)
+    assert ans.jurisdiction is None
+    assert {c.jurisdiction for c in ans.citations} == {"US-NY-NYC", "US-CO"}  # two places' rules
+    [warning] = [w for w in ans.warnings if "differ by place" in w]
+    assert "Colorado" in warning and "New York City" in warning
+    # and each quote says which place it is for
+    assert "**New York City:**" in ans.text and "**Colorado:**" in ans.text
 
 
 def test_pii_is_redacted_before_search(shared_assistant):

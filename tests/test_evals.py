@@ -70,48 +70,119 @@ def _case(**kw):
     return json.dumps(base)
 
 
+CASES = [
+    _case(),
+    _case(id="t-2", question="What is the minimum pay for delivery workers in NYC?", jurisdiction=None,
+          expected_docs=["nyc-pay"], must_include=[["April 1"]], tags=["minimum_pay"]),
+    _case(id="t-3", question="does texas have a minimum pay law?", jurisdiction=None, expected_docs=[],
+          must_include=[], answerable=False, tags=["other-jurisdiction"]),
+]
+
+
+def _eval(ds, data_dir, *extra):
+    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "ingest", "eval", "--dataset", str(ds), *map(str, extra)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+
 def test_cli_eval_writes_report_and_compares(tmp_path, index_copy):
+    """`gigrights eval` writes into the data dir unless --out is given (never into evals/reports),
+    compares with the previous run (deltas and the cases that flipped) and exits 1 under the gate,
+    0 above it."""
+    committed = sorted(p.name for p in (ROOT / "evals" / "reports").iterdir())
     ds = tmp_path / "mini.jsonl"
-    ds.write_text("\n".join([
-        _case(),
-        _case(id="t-2", question="What is the minimum pay for delivery workers in NYC?",
-              jurisdiction=None, expected_docs=["nyc-pay"], must_include=[["April 1"]],
-              tags=["minimum_pay"]),
-        _case(id="t-3", question="does texas have a minimum pay law?", jurisdiction=None,
-              expected_docs=[], must_include=[], answerable=False, tags=["other-jurisdiction"]),
-    ]) + "\n")
-    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(index_copy)}
-    cmd = [sys.executable, "-m", "ingest", "eval", "--dataset", str(ds)]
-    r1 = subprocess.run(cmd + ["--out", str(tmp_path / "r1")], capture_output=True, text=True,
-                        env=env, cwd=ROOT, timeout=300)
-    assert "hit@5" in r1.stdout and "baseline" in r1.stdout, r1.stdout + r1.stderr
-    rep = json.loads((tmp_path / "r1" / "report.json").read_text())
-    assert rep["product"]["hit@5"] == 1.0 and rep["product"]["correct_refusal"] == 1.0
-    assert (tmp_path / "r1" / "report.md").exists()
+    ds.write_text("\n".join(CASES) + "\n")
+    r1 = _eval(ds, index_copy)
+    assert r1.returncode == 1 and "GATE FAILED" in r1.stdout, r1.stdout + r1.stderr
+    assert "dev: must_include = 0.000, threshold >= 0.78" in r1.stdout  # the 14 days are not quoted
+    assert "hit@5" in r1.stdout and "baseline" in r1.stdout
+    [first] = (index_copy / "eval-reports").glob("*/report.json")  # <data dir>/eval-reports/<time>
+    assert f"report: {first.parent / 'report.md'}" in r1.stdout
+    assert sorted(p.name for p in (ROOT / "evals" / "reports").iterdir()) == committed
+    rep1 = json.loads(first.read_text())
+    assert rep1["product"]["hit@5"] == 1.0 and rep1["product"]["correct_refusal"] == 1.0
+    assert rep1["comparison"]["previous"].startswith("evals/reports/")  # the newest committed one
+
+    # the same cases, but t-1 now expects another document: its hit@5 flips 1 -> 0
+    ds.write_text("\n".join([_case(expected_docs=["nyc-pay"])] + CASES[1:]) + "\n")
+    r2 = _eval(ds, index_copy, "--out", tmp_path / "r2")
+    assert r2.returncode == 1 and f"compared with {first}" in r2.stdout, r2.stdout + r2.stderr
+    rep2 = json.loads((tmp_path / "r2" / "report.json").read_text())
+    cmp_ = rep2["comparison"]
+    assert cmp_["previous"] == str(first)
+    assert cmp_["flipped"] == [{"id": "t-1", "before": {"hit@5": 1.0, "refusal": "answered"},
+                                "after": {"hit@5": 0.0, "refusal": "answered"}}]
+    assert cmp_["deltas"]["hit@5"] == [0.5, 1.0] and cmp_["deltas"]["correct_refusal"] == [1.0, 1.0]
+    md = (tmp_path / "r2" / "report.md").read_text()
+    assert f"## Compared with {first}" in md and "Cases that flipped: 1" in md
+    assert "| hit@5 | 0.500 | 1.000 | -0.500 worse |" in md
+
+    ds.write_text(CASES[2] + "\n")  # only the question to refuse: above every floor
+    r3 = _eval(ds, index_copy, "--out", tmp_path / "r3")
+    assert r3.returncode == 0 and "GATE FAILED" not in r3.stdout, r3.stdout + r3.stderr
+    assert f"compared with {tmp_path / 'r2' / 'report.json'}" not in r3.stdout  # --out dirs are not runs
+    assert f"compared with {first}" in r3.stdout
+    assert sorted(p.name for p in (ROOT / "evals" / "reports").iterdir()) == committed
 
 
-def test_judge_scores_faithfulness_through_the_llm_seam(index_copy, embedder):
+def test_latest_report_and_trend_read_the_committed_and_the_data_dir_reports(tmp_path):
+    from evals.report import REPORTS, default_out, latest_report, report_files, trend
+
+    committed = latest_report()
+    assert committed is not None and committed.parent.parent == REPORTS
+    assert latest_report(data_dir=tmp_path) == committed  # no local run yet
+    out = default_out(tmp_path)
+    assert out.parent == tmp_path / "eval-reports"
+    report = json.loads(committed.read_text(encoding="utf-8"))
+    report["created"] = "2999-01-01T00:00:00+00:00"
+    report["product"]["hit@5"] = 0.123
+    out.mkdir(parents=True)
+    (out / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    assert latest_report(data_dir=tmp_path) == out / "report.json"
+    assert latest_report(exclude=out, data_dir=tmp_path) == committed
+    assert latest_report() == committed  # without the data dir, only the committed reports
+    assert report_files(tmp_path)[-1] == out / "report.json"
+    rows = trend(limit=2, data_dir=tmp_path)
+    assert [r["report"] for r in rows] == [committed.parent.name, out.name] and rows[-1]["hit@5"] == 0.123
+
+
+def test_judge_scores_faithfulness_through_the_llm_seam(tmp_path, index_copy, embedder):
+    """The judge's verdicts, scripted as a mix, give exactly their share of SUPPORTED; a judge
+    error is counted apart and scores nothing."""
     from evals.judge import cited_sentences, judge_results
     from llm_stub import StubServer
 
     assert cited_sentences("- “Apps must pay.” [1]\n- “Notice first.” [1][2]") == [
         ("Apps must pay.", [1]), ("Notice first.", [1, 2])]
+    ds = tmp_path / "cases.jsonl"
+    ds.write_text("\n".join(CASES) + "\n")
+    verdicts = ["SUPPORTED", "UNSUPPORTED", ("status", 400), "supported", "UNSUPPORTED", "UNSUPPORTED",
+                "SUPPORTED"] * 10
     stub = StubServer().start()
     try:
-        stub.default = ("stream", "SUPPORTED")
-        s = load_settings(data_dir=index_copy, llm_base_url=stub.base_url, llm_model="judge-model")
+        stub.script = [v if isinstance(v, tuple) else ("stream", v) for v in verdicts]
+        s = load_settings(data_dir=index_copy, llm_base_url=stub.base_url, llm_model="judge-model",
+                          llm_max_retries=0)
         from assistant.llm import OpenAIChatModel
 
         judge = OpenAIChatModel(s)
         a = build_assistant(settings_for(index_copy), embedder=embedder)
         try:
-            cases = [c for c in load_cases([ROOT / "evals" / "datasets" / "west_federal.jsonl"])][:3]
-            out = judge_results(judge, run_product(a, cases), a)
+            results = run_product(a, load_cases([ds]))
+            out = judge_results(judge, results, a)
+            answered = [a.ask(r.case.question, r.case.jurisdiction) for r in results if not r.refused]
         finally:
             a.close()
-        assert out["model"] == "judge-model" and out["sentences"] >= 1 and out["faithfulness"] == 1.0
-        prompt = stub.requests[-1]["body"]["messages"][0]["content"]
+        n = len(stub.requests)
+        assert n == sum(len(cited_sentences(ans.text)) for ans in answered) >= 4
+        asked = verdicts[:n]
+        supported = sum(v in ("SUPPORTED", "supported") for v in asked)
+        assert out["model"] == "judge-model" and out["errors"] == 1 and out["sentences"] == n - 1
+        assert out["faithfulness"] == supported / (n - 1) and 0 < out["faithfulness"] < 1
+        prompt = stub.requests[0]["body"]["messages"][0]["content"]
         assert "<passage>" in prompt and "<sentence>" in prompt
+        first_sentence = cited_sentences(answered[0].text)[0][0]
+        assert first_sentence in prompt
     finally:
         stub.stop()
 

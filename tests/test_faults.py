@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -13,12 +12,15 @@ import pytest
 
 from assistant.config import load_settings
 from assistant.core import build_assistant
-from assistant.errors import IndexDamaged, StoreUnavailable
+from assistant.errors import StoreUnavailable
 from conftest import ROOT, start_chroma
+from ingest.pipeline import Ingestor
 
 
-def _invariants(data_dir, embedder, chroma_port=None):
-    """Every visible version has exactly its chunks; nothing else is retrievable."""
+def _invariants(data_dir, embedder, chroma_port=None, pending=()):
+    """Every visible version has exactly its chunks, and exactly the documents in ``pending`` have
+    an unfinished version (one an ingest began and never committed or failed). Returns how many
+    documents are visible."""
     server = {"chroma_host": "127.0.0.1", "chroma_port": chroma_port} if chroma_port else {}
     a = build_assistant(load_settings(data_dir=data_dir, **server), embedder=embedder)
     try:
@@ -26,53 +28,95 @@ def _invariants(data_dir, embedder, chroma_port=None):
         for doc_id, row in visible.items():
             n = a.store.count({"$and": [{"doc_id": doc_id}, {"version": row["version"]}]})
             assert n == row["chunk_count"], (doc_id, n, row["chunk_count"])
-        assert not a.catalog.pending(a.store.name) or True  # pending rows are fixed by reconcile
+        assert sorted(r["doc_id"] for r in a.catalog.pending(a.store.name)) == sorted(pending)
         return len(visible)
     finally:
         a.close()
 
 
+SEATTLE_V2 = "\n".join(
+    f"## Seattle deactivation rule {n}\n\nRule {n} of the 2025 update: a Seattle app company must keep "
+    f"record number {n} of every deactivation for three years and show it to the worker on request. "
+    "The record has to name the policy that was applied, the facts the company relied on and the person "
+    "who reviewed the decision, so that the worker can answer each point in the review.\n"
+    for n in range(1, 9))
+Q = ("Can the app deactivate me without telling me why?", "US-WA-Seattle")
+
+
 @pytest.mark.timeout(600)
-def test_kill_9_during_ingest_then_rerun(tmp_path, corpus, embedder):
-    data = tmp_path / "data"
-    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data), "GIGRIGHTS_EMBED_BATCH_SIZE": "1"}
-    rng = random.Random(7)
-    for attempt in range(3):
-        proc = subprocess.Popen([sys.executable, "-m", "ingest", "ingest", "--manifest", str(corpus),
-                                 "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.5, 4.0))
-        proc.send_signal(signal.SIGKILL)
+def test_kill_9_while_an_update_writes_its_chunks_keeps_the_previous_version(tmp_path, corpus, index_copy,
+                                                                              embedder):
+    """kill -9 of `gigrights ingest` while the chunks of a new version are being written (the kill
+    waits for the ingest's own "writing chunks" log line). The new version is left pending and is
+    never visible; the next ingest's repair fails it and deletes its chunks; the previous version
+    stays visible with all its chunks the whole time; a rerun then publishes the update."""
+    import shutil
+
+    src = tmp_path / "corpus"
+    shutil.copytree(corpus.parent, src)
+    doc = src / "docs" / "seattle-deact.md"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n" + SEATTLE_V2, encoding="utf-8")
+    a = build_assistant(load_settings(data_dir=index_copy), embedder=embedder)
+    try:
+        old = a.catalog.visible(a.store.name)["seattle-deact"]
+        old_quote = a.ask(*Q).citations[0].quote
+    finally:
+        a.close()
+    env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(index_copy), "GIGRIGHTS_EMBED_BATCH_SIZE": "1",
+           "GIGRIGHTS_LOG_LEVEL": "INFO"}
+    cmd = [sys.executable, "-m", "ingest", "ingest", "--manifest", str(src / "manifest.yaml"), "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    seen = []
+    try:
+        for line in proc.stderr:
+            if "writing chunks" in line:
+                seen.append(line.strip())
+                if line.split()[-1] == "seattle-deact" and line.split()[-3] == "3-3":
+                    proc.send_signal(signal.SIGKILL)  # chunks 1-2 are written, chunk 3 is on its way
+                    break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
         proc.wait(timeout=30)
-        _invariants(data, embedder)  # consistent even right after the kill (lock released by the OS)
-    out = subprocess.run([sys.executable, "-m", "ingest", "ingest", "--manifest", str(corpus), "--quiet"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0 and "failed 0" in out.stdout, out.stdout + out.stderr
-    assert _invariants(data, embedder) == 7
-    q = ("Can the app deactivate me without telling me why?", "US-WA-Seattle")
-    a = build_assistant(load_settings(data_dir=data), embedder=embedder)
+    assert proc.returncode == -signal.SIGKILL, f"the ingest ended before its 3rd write: {seen}"
+    assert all(s.endswith("seattle-deact") for s in seen), seen  # only the changed document is written
+
+    a = build_assistant(load_settings(data_dir=index_copy), embedder=embedder)
     try:
-        known = {(r["doc_id"], r["version"]) for r in a.catalog.current(a.store.name, True).values()}
-        assert a.store.versions_present() >= known and a.catalog.pending(a.store.name) == []
-        try:
-            ans = a.ask(*q)
-        except IndexDamaged as exc:
-            # Chroma's embedded HNSW index can lose ids when killed mid-write: the error says what
-            # to do, and the rebuild below restores service.
-            assert "gigrights ingest --rebuild" in str(exc)
-        else:
-            assert ans.citations[0].doc_id == "seattle-deact"
+        col = a.store.name
+        [cut] = a.catalog.pending(col)  # the interrupted version, and only it
+        assert cut["doc_id"] == "seattle-deact" and cut["version"] != old["version"]
+        new_chunks = {"$and": [{"doc_id": "seattle-deact"}, {"version": cut["version"]}]}
+        assert a.store.count(new_chunks) >= 2  # the half-written version is in the store...
+        assert a.catalog.visible(col)["seattle-deact"]["version"] == old["version"]  # ...but not visible
+        assert a.ask(*Q).citations[0].quote == old_quote
+
+        fixed = Ingestor(a.settings, embedder, a.store, a.catalog).reconcile()
+        assert fixed == {"interrupted": 1, "orphans": 0}
+        assert a.catalog.pending(col) == [] and a.store.count(new_chunks) == 0
+        row = a.catalog.get("seattle-deact", cut["version"], col)
+        assert row["status"] == "failed" and not row["current"] and "Interrupted" in row["error"]
+        assert a.catalog.visible(col)["seattle-deact"]["version"] == old["version"]
+        assert a.store.versions_present() == {(d, r["version"]) for d, r in a.catalog.visible(col).items()}
+        assert a.ask(*Q).citations[0].quote == old_quote
     finally:
         a.close()
-    out = subprocess.run([sys.executable, "-m", "ingest", "ingest", "--rebuild", "--manifest", str(corpus),
-                          "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert _invariants(index_copy, embedder) == 7
+
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "updated 1, unchanged 6, failed 0" in out.stdout, out.stdout + out.stderr
+    assert _invariants(index_copy, embedder) == 7
+    a = build_assistant(load_settings(data_dir=index_copy), embedder=embedder)
+    try:
+        now = a.catalog.visible(a.store.name)["seattle-deact"]
+        assert now["version"] == cut["version"] and now["chunk_count"] > old["chunk_count"]
+    finally:
+        a.close()
+    out = subprocess.run(cmd[:4] + ["--rebuild"] + cmd[4:], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
     assert "rebuilt 7 document versions" in out.stdout and "failed 0" in out.stdout, out.stdout + out.stderr
-    a = build_assistant(load_settings(data_dir=data), embedder=embedder)
-    try:
-        assert a.ask(*q).citations[0].doc_id == "seattle-deact"
-        assert a.store.count() == sum(r["chunk_count"] for r in a.catalog.current(a.store.name).values())
-    finally:
-        a.close()
+    assert _invariants(index_copy, embedder) == 7
 
 
 def _free_port() -> int:

@@ -171,8 +171,10 @@ def test_stale_and_coverage(lib):
     assert cov["US-WA-Seattle"]["deactivation"] == 1 and cov["US-CO"]["deactivation"] == 0
 
 
-def test_reindex_into_a_new_collection(lib, embedder):
-    class Renamed:  # the same model under another name: a new collection, as after a switch
+def test_reindex_into_a_new_collection(index_copy, embedder):
+    """After a switch of embedder (here the same model under a new name, so a new, empty
+    collection), reindex embeds every document of the old collection into the new one."""
+    class Renamed:
         name, max_tokens = "use-m3-512-v2", embedder.max_tokens
 
         def embed(self, texts, *, query=False):
@@ -181,17 +183,20 @@ def test_reindex_into_a_new_collection(lib, embedder):
         def count_tokens(self, t):
             return embedder.count_tokens(t)
 
-    from assistant.core import Assistant
-    from assistant.store import VectorStore
-
-    a = lib.assistant
-    store2 = VectorStore.__new__(VectorStore)
-    store2.__dict__.update(a.store.__dict__)
-    store2.name, store2._col = "chunks__use-m3-512-v2", None
-    b = Assistant(a.settings, Renamed(), store2, a.catalog)
-    outs = Library(b, "bob").reindex()
-    assert outs and all(o.status == "added" for o in outs)
-    assert b.ask(*("Can the app deactivate me without telling me why?", "US-WA-Seattle")).citations
+    b = build_assistant(settings_for(index_copy), embedder=Renamed())
+    try:
+        assert b.store.name == "chunks__use-m3-512-v2" and b.store.count() == 0
+        before = {r["doc_id"] for r in b.catalog.documents() if r["current"]}
+        outs = Library(b, "bob").reindex()
+        assert sorted(o.doc_id for o in outs) == sorted(before) and len(before) == 7
+        assert all(o.status == "added" for o in outs), [(o.doc_id, o.status, o.reason) for o in outs]
+        current = b.catalog.current(b.store.name, include_drafts=True)
+        assert set(current) == before
+        assert b.store.count() == sum(r["chunk_count"] for r in current.values())
+        ans = b.ask("Can the app deactivate me without telling me why?", "US-WA-Seattle")
+        assert ans.citations[0].doc_id == "seattle-deact"
+    finally:
+        b.close()
 
 
 def test_accounts_and_sign_in_throttling(lib):

@@ -187,10 +187,7 @@ def test_closing_the_stream_closes_the_connection(stub, shared_assistant):
     it = iter(st)
     next(it), next(it)
     st.close()  # a new question arrived: the old stream is abandoned
-    deadline = time.monotonic() + 5
-    while stub.disconnects == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert stub.disconnects >= 1
+    assert stub.disconnected.wait(5) and stub.disconnects == 1
 
 
 def test_context_budget_limits_sources_given_and_citable(stub, shared_assistant):
@@ -238,18 +235,24 @@ def test_context_length_exceeded_is_trimmed_and_retried_once(stub, shared_assist
 def test_concurrency_cap_gives_fast_busy_fallback(stub, shared_assistant):
     import threading
 
-    stub.default = ("stream", " ".join(["slow"] * 40) + " [1]")
-    stub.token_delay = 0.05  # about 2 s per answer
+    stub.default = ("stream", "In Seattle the company must tell you why in writing [1].")
+    stub.gate = threading.Event()  # the first answer streams only when the test says so
     s, model, _ = _model(stub, llm_max_concurrency=1, llm_queue_wait_s=0.2)
     a = _assistant(shared_assistant, s, model)
-    first = threading.Thread(target=lambda: a.ask(*Q))
+    answers = []
+    first = threading.Thread(target=lambda: answers.append(a.ask(*Q)))
     first.start()
-    time.sleep(0.3)
-    t0 = time.monotonic()
-    ans = a.ask(*Q)  # the only slot is taken
-    assert time.monotonic() - t0 < 1.5
-    assert ans.mode == "extractive" and "Many people are asking" in ans.warnings[0]
-    first.join(timeout=30)
+    try:
+        assert stub.received.wait(30)  # the first question holds the only slot, its stream waits
+        t0 = time.monotonic()
+        ans = a.ask(*Q)
+        assert time.monotonic() - t0 < 1.5
+        assert ans.mode == "extractive" and "Many people are asking" in ans.warnings[0]
+        assert len(stub.requests) == 1  # the busy question never reached the server
+    finally:
+        stub.gate.set()
+        first.join(timeout=30)
+    assert [x.mode for x in answers] == ["generative"]
     assert a.ask(*Q).mode == "generative"  # slot released afterwards
 
 

@@ -252,9 +252,7 @@ def test_worker_memory_limit_turns_into_clear_failure(tmp_path):
     traceback in the message."""
     with pytest.raises(ParseFailed) as exc:
         worker(tmp_path, make_pdf([LONG]), memory_mb=24)
-    msg = str(exc.value)
-    assert "Traceback" not in msg
-    assert "memory" in msg or "could not be processed" in msg or "could not be read" in msg
+    assert str(exc.value) == "This file needs too much memory to read. Upload a smaller or simpler file."
 
 
 @pytest.mark.timeout(60)
@@ -266,8 +264,12 @@ def test_worker_timeout(tmp_path):
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("label", ["cyclic_pages", "prev_loop", "huge_size_no_root"])
-def test_worker_structural_attacks_end_bounded(tmp_path, label):
+@pytest.mark.parametrize("label,error", [
+    ("cyclic_pages", "This PDF could not be read (PdfReadError); it may be damaged or truncated."),
+    ("prev_loop", None),  # pypdf reads past the loop: the one real page, once
+    ("huge_size_no_root", "This PDF is too large when decompressed"),  # pypdf's limit on /Size
+])
+def test_worker_structural_attacks_end_bounded(tmp_path, label, error):
     page = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
             b"/Resources << /Font << /F1 5 0 R >> >> >>")
     content = b"BT /F1 12 Tf 72 720 Td (" + LONG.encode() + b") Tj ET"
@@ -285,13 +287,14 @@ def test_worker_structural_attacks_end_bounded(tmp_path, label):
         data = (b"%PDF-1.7\n1 0 obj\n<< /Type /Pages >>\nendobj\nxref\n0 1\n0000000000 65535 f \n"
                 b"trailer\n<< /Size 999999999 >>\nstartxref\n30\n%%EOF\n")
     t0 = time.monotonic()
-    try:
+    if error:
+        with pytest.raises(ParseFailed) as exc:
+            worker(tmp_path, data, timeout_s=30.0)
+        assert str(exc.value).startswith(error)
+    else:
         out = worker(tmp_path, data, timeout_s=30.0)
-    except ParseFailed as exc:
-        assert "Traceback" not in str(exc) and str(exc)
-    else:  # pypdf may recover; then the text must be the real text, once per page at most
-        assert out["kind"] == "pdf"
-        assert all(p["text"].strip() for p in out["pages"]) and len(out["pages"]) <= 2
+        assert out["kind"] == "pdf" and [p["page"] for p in out["pages"]] == [1]
+        assert " ".join(out["pages"][0]["text"].split()) == " ".join(LONG.split())
     assert time.monotonic() - t0 < 35
 
 

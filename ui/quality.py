@@ -5,12 +5,14 @@ import json
 
 import streamlit as st
 
+from assistant.config import load_settings
 from evals.report import MAIN, UNDERSTANDING, latest_report, trend
 
 st.title("Answer quality")
 st.caption("Scores from `gigrights eval` over evals/datasets on the starter corpus, next to a naive "
            "baseline (fixed 1000/200 windows, same embedder, plain top-k, first passages as answer).")
-path = latest_report()
+data_dir = load_settings().data_dir  # local runs are in <data dir>/eval-reports
+path = latest_report(data_dir=data_dir)
 if path is None:
     st.info("No eval report yet. Run `gigrights eval` to create one.")
 else:
@@ -35,7 +37,7 @@ else:
                    "answer_first": s.get("answer_first") or 0.0}
                   for t, s in tags.items() if s.get("must_include") is not None], x="tag",
                  y=["must_include", "answer_first"], stack=False)
-    history = trend()
+    history = trend(data_dir=data_dir)
     if len(history) > 1:
         st.subheader("Trend over reports")
         st.line_chart({k: [h.get(k) or 0.0 for h in history] for k in ("hit@5", "mrr", "must_include",
