@@ -257,7 +257,9 @@ class Library:
         for d, r in sorted(latest.items()):
             path = Path(r["source_path"] or "")
             meta = row_to_meta(r)
-            outs.append(self._ingestor().ingest_path(path, meta))
+            # An approved version was read by a reviewer (or its flags were accepted in the
+            # manifest): the same file in a new collection is not held back for review again.
+            outs.append(self._ingestor().ingest_path(path, meta, accept_flags=r["review_status"] == "approved"))
             self.catalog.audit(self.actor, "reindex", d, detail=outs[-1].status)
         return outs
 

@@ -192,6 +192,9 @@ def test_reindex_into_a_new_collection(index_copy, embedder):
         assert all(o.status == "added" for o in outs), [(o.doc_id, o.status, o.reason) for o in outs]
         current = b.catalog.current(b.store.name, include_drafts=True)
         assert set(current) == before
+        # A document a reviewer approved (co-receipts, whose loader flags were accepted) stays
+        # public: reindex had held it back as a draft, so it vanished from answers.
+        assert set(b.catalog.visible(b.store.name)) == before
         assert b.store.count() == sum(r["chunk_count"] for r in current.values())
         ans = b.ask("Can the app deactivate me without telling me why?", "US-WA-Seattle")
         assert ans.citations[0].doc_id == "seattle-deact"
