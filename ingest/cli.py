@@ -96,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
             d.add_argument("--diff", action="store_true", help="show the text diff of the last two versions")
     d_re = dsub.add_parser("reindex", help="re-embed one document or all (e.g. after switching embedder)")
     d_re.add_argument("doc_id", nargs="?")
+    d_stale = dsub.add_parser("stale", help="figures whose expected change date has passed with no newer "
+                                            "verified value (check each at its official page)")
+    d_stale.add_argument("--json", action="store_true")
+    d_stale.add_argument("--today", type=dt.date.fromisoformat, default=None,
+                         help="the date to check against (default: today)")
 
     users = sub.add_parser("users", help="Library accounts")
     usub = users.add_subparsers(dest="users_cmd", required=True)
@@ -142,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "docs":
             if args.docs_cmd in (None, "list"):
                 return _docs(args, settings)
+            if args.docs_cmd == "stale":
+                return _stale(args, settings)
             return _docs_manage(args, settings)
         if args.cmd == "users":
             import getpass
@@ -332,6 +339,33 @@ def _ask(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     return 0
 
 
+def _printed_json_or_none(rows: list, as_json: bool, empty: str) -> bool:
+    """Print ``rows`` as JSON, or ``empty`` when there are none; False when the caller prints them."""
+    if as_json:
+        print(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
+        return True
+    if not rows:
+        print(empty)
+        return True
+    return False
+
+
+def _stale(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    """The figures that may have changed: due for a check against their official page."""
+    from assistant.facts import due_figures, load_facts
+
+    due = due_figures(load_facts(settings.facts_dir), args.today or dt.date.today())
+    if _printed_json_or_none(due, args.json, "No figure is past its expected change date."):
+        return 0
+    print(f"{len(due)} figures may have changed (expected change date passed, no newer verified value):")
+    for r in due:
+        figs = ", ".join(f"{k} {v}" for k, v in r["figures"].items()) or "no figures"
+        print(f"- {r['id']} ({r['jurisdiction']}, {r['topic']}): {figs} from {r['from']}; "
+              f"expected to change {r['next_change']}{' (' + r['rule'] + ')' if r['rule'] else ''}; "
+              f"last verified {r['last_verified']}; check {r['published_at'] or 'its official source'}")
+    return 0
+
+
 def _docs(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     a = _open(settings)
     try:
@@ -340,11 +374,8 @@ def _docs(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
         a.close()
     if not args.all:
         rows = [r for r in rows if r["current"]]
-    if args.json:
-        print(json.dumps(rows, indent=2, default=str))
-        return 0
-    if not rows:
-        print("No documents indexed yet. Run: gigrights ingest --manifest corpus/manifest.yaml")
+    if _printed_json_or_none(rows, args.json,
+                             "No documents indexed yet. Run: gigrights ingest --manifest corpus/manifest.yaml"):
         return 0
     for r in rows:
         state = "current" if r["current"] else r["status"]

@@ -194,6 +194,9 @@ def test_library_review_flow_in_the_page(library_at, app_data, embedder):
     assert any(t.label == "Review (0)" for t in at.tabs)
     assert out.doc_id in [c.doc_id for c in a.ask(*q).citations]
     assert a.catalog.audit_log(doc_id=out.doc_id)[0]["actor"] == "rita"
+    # the stale list names the figures that are past their expected change date
+    due = [h.value for h in at.subheader if h.value.startswith("Figures due for a check")]
+    assert due and due[0] != "Figures due for a check (0)"
 
 
 def test_session_rate_limit(at):

@@ -3,6 +3,7 @@ by date, staleness, the figure check, and direct answers from the facts in the p
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -253,3 +254,25 @@ def test_a_start_only_reported_is_never_shown_as_in_force_since():
     assert v.start_confirmed
     with pytest.raises(FactError, match="start_confirmed"):
         _fact(values=[{**raw, "start_confirmed": "maybe"}])
+
+
+def test_figures_past_their_expected_change_are_listed_for_a_check(capsys):
+    """Issue 11: `gigrights docs stale` and the Library list the figures whose next-change date
+    has passed with no newer verified value (Seattle's 2026 rates, for one)."""
+    from assistant.facts import due_figures
+    from ingest.cli import main
+
+    f = _fact(next_change="2026-01-01")  # the newest value is 2025's
+    assert [r["id"] for r in due_figures([f], dt.date(2026, 3, 1))] == ["sea"]
+    assert due_figures([f], dt.date(2025, 12, 31)) == []  # not due yet
+    newer = _fact(values=[*[{"effective_from": v.effective_from.isoformat(),
+                             "effective_to": v.effective_to.isoformat() if v.effective_to else None,
+                             "figures": dict(v.figures),
+                             "evidence": [{"doc_id": "d", "section": "Seattle rates", "quote": "| Per offer (minimum) | $5.00 | $5.20 |"}]}
+                           for v in f.values[:1]],
+                          {"effective_from": "2026-01-01", "figures": {"per_offer": "$5.20"},
+                           "evidence": [{"doc_id": "d", "section": "Seattle rates", "quote": "| Per offer (minimum) | $5.00 | $5.20 |"}]}])
+    assert due_figures([newer], dt.date(2026, 3, 1)) == []  # a value from the change date on
+    assert main(["docs", "stale", "--json", "--today", "2026-12-02"]) == 0
+    shipped = {r["id"] for r in json.loads(capsys.readouterr().out)}
+    assert "seattle-app-minimum-payment" in shipped and "nyc-delivery-minimum-pay" not in shipped

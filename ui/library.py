@@ -9,6 +9,7 @@ from assistant.auth import SignIn, parse_accounts
 from assistant.config import load_settings
 from assistant.citations import escape_markdown
 from assistant.errors import AssistantError
+from assistant.facts import due_figures, load_facts
 from assistant.types import DOC_TYPES
 from assistant.understanding.places import place_name
 from ingest.library import ALLOWED_EXT, FormError, Library
@@ -223,6 +224,14 @@ def coverage_tab(lib: Library) -> None:
     st.subheader(f"Stale documents ({len(stale)})")
     st.dataframe([{k: r[k] for k in ("doc_id", "title", "jurisdiction", "last_verified")} for r in stale],
                  hide_index=True)
+    due = due_figures(load_facts(s.facts_dir), dt.date.today())
+    st.subheader(f"Figures due for a check ({len(due)})")
+    st.caption("Each was expected to change on its date and no newer verified value is recorded. "
+               "Answers say it may have changed; check the official page and update the record.")
+    st.dataframe([{"record": r["id"], "jurisdiction": r["jurisdiction"],
+                   "figures": ", ".join(f"{k} {v}" for k, v in r["figures"].items()),
+                   "from": r["from"], "expected change": r["next_change"], "last verified": r["last_verified"],
+                   "official page": r["published_at"]} for r in due], hide_index=True)
     if st.button("Re-index all documents (e.g. after switching the embedder)"):
         with st.status("Re-indexing…"):
             outs = lib.reindex()

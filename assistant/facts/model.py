@@ -350,6 +350,25 @@ def conflicting_figures(facts: Sequence[Fact]) -> list[str]:
     return out
 
 
+def due_figures(facts: Iterable[Fact], today: dt.date) -> list[dict[str, Any]]:
+    """Records whose figure was expected to change by ``today`` with no value recorded from that
+    date on: each may be out of date. Oldest due date first, for whoever checks them."""
+    out = []
+    for f in facts:
+        if f.next_change is None or today < f.next_change:
+            continue
+        current = f.value_on(today)
+        if current is not None and current.effective_from >= f.next_change:
+            continue
+        latest = f.latest()
+        out.append({"id": f.id, "jurisdiction": f.jurisdiction, "topic": f.topic,
+                    "figures": dict(latest.figures), "from": latest.effective_from.isoformat(),
+                    "next_change": f.next_change.isoformat(),
+                    "rule": f.next_change_rule.get("en", ""), "last_verified": f.last_verified.isoformat(),
+                    "published_at": f.published_at or ""})
+    return sorted(out, key=lambda r: (r["next_change"], r["id"]))
+
+
 # -- rendering -------------------------------------------------------------------------------------
 def format_date(d: dt.date, language: str) -> str:
     month = _MONTHS["es" if language == "es" else "en"][d.month - 1]
