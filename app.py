@@ -95,9 +95,10 @@ const go = () => {
 // Streamlit keeps a chat scrolled to its end while the page settles: hold the start in view
 // for a moment, unless the reader scrolls first.
 let tries = 0, moved = false;
-doc.addEventListener("wheel", () => { moved = true; }, {once: true});
-doc.addEventListener("touchmove", () => { moved = true; }, {once: true});
-const timer = setInterval(() => { if (moved || ++tries > 40) clearInterval(timer); else go(); }, 100);
+for (const ev of ["wheel", "touchmove", "keydown", "mousedown"]) {
+  doc.addEventListener(ev, () => { moved = true; }, {once: true});
+}
+const timer = setInterval(() => { if (moved || ++tries > 80) clearInterval(timer); else go(); }, 100);
 doc.body.dataset.answerStart = "held";
 </script>"""
 

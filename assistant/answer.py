@@ -124,6 +124,10 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
                if (p.doc_id, p.section.split(" > ")[-1]) not in lead_sections
                and (base_doc(p.doc_id) in lead_docs or i == 0)
                and (p.jurisdiction in lead_places or u.place is not None)] if leads else list(passages)
+    if leads and any(p.language == u.language for p in support):
+        # A translation of the lead's document is among them: quote the reader's language only (an
+        # English question about BC's engaged-time pay got its support from the Spanish version).
+        support = [p for p in support if p.language == u.language]
     # After a direct answer a quote must earn its place: none is better than background.
     ex = extract(q, qvec, support, a.embedder, u.language, n_quotes, start=len(cites) + 1,
                  floor=s.support_floor if leads else s.quote_floor, keep_best=not leads,

@@ -269,3 +269,31 @@ def test_what_a_worker_reads_never_names_a_command_line_flag():
 
     flags = [(lang, key) for lang, texts in TEXT.items() for key, v in texts.items() if " --" in v or "(--" in v]
     assert flags == []
+
+
+def test_after_a_direct_answer_the_quotes_are_in_the_readers_language(index_copy, embedder):
+    """An English question about BC's engaged-time pay got two of its three supporting quotes
+    from the Spanish version of the same guide, marked "(en español)"."""
+    from assistant.core import build_assistant
+    from assistant.types import DocMeta
+    from conftest import ROOT, settings_for
+    from ingest.pipeline import Ingestor
+
+    a = build_assistant(settings_for(index_copy), embedder=embedder)
+    try:
+        ing = Ingestor(a.settings, embedder, a.store, a.catalog)
+        for doc_id, lang, path in (("bc-app-workers", "en", "bc-app-workers.md"),
+                                   ("bc-app-workers-es", "es", "bc-app-workers.es.md")):
+            meta = DocMeta(doc_id=doc_id, title=doc_id, doc_type="guide", jurisdiction="CA-BC", language=lang,
+                           topics=("minimum_pay", "tips"), source_url="https://example.org/bc",
+                           translation_of="bc-app-workers" if lang == "es" else "")
+            assert ing.ingest_path(ROOT / "corpus" / "docs" / "ca-bc" / path, meta).status == "added"
+        for q, lang in (("uber eats in surrey bc keeps paying me like 14/hr for the time im actually on "
+                         "orders. isnt there a minimum for engaged time??", "en"),
+                        ("hago uber eats en surrey bc y me pagan como 14 la hora por el tiempo con pedidos, "
+                         "no hay un minimo por tiempo activo?", "es")):
+            ans = a.ask(q)
+            assert ans.extra.get("reason") is None and ans.citations, ans.text
+            assert {c.doc_id for c in ans.citations} == {"bc-app-workers" + ("-es" if lang == "es" else "")}, ans.text
+    finally:
+        a.close()
