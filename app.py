@@ -92,13 +92,21 @@ const go = () => {
   if (msgs.length) { msgs[msgs.length - 1].scrollIntoView({block: "start"}); return true; }
   return false;
 };
-// Streamlit keeps a chat scrolled to its end while the page settles: hold the start in view
-// for a moment, unless the reader scrolls first.
-let tries = 0, moved = false;
+// Streamlit keeps a chat scrolled to its end while the page settles: hold the start in view for
+// 6 s and until the page has been quiet for 1.5 s (at most 20 s), unless the reader acts first.
+let moved = false, last = Date.now();
+const started = last;
 for (const ev of ["wheel", "touchmove", "keydown", "mousedown"]) {
   doc.addEventListener(ev, () => { moved = true; }, {once: true});
 }
-const timer = setInterval(() => { if (moved || ++tries > 80) clearInterval(timer); else go(); }, 100);
+const watch = new MutationObserver(() => { last = Date.now(); });
+watch.observe(doc.body, {subtree: true, childList: true});
+const timer = setInterval(() => {
+  const now = Date.now();
+  const settled = now - started > 6000 && now - last > 1500;
+  if (moved || settled || now - started > 20000) { clearInterval(timer); watch.disconnect(); }
+  else go();
+}, 100);
 doc.body.dataset.answerStart = "held";
 </script>"""
 
@@ -107,6 +115,35 @@ def keep_answer_start_in_view() -> None:
     import streamlit.components.v1 as components
 
     components.html(_SCROLL, height=0)
+
+
+# The first screen on a phone showed only a title: the place picker, the "not legal advice" line
+# and "New conversation" sat behind the sidebar icon. These are questions as workers ask them.
+EXAMPLES = ("Can DoorDash deactivate me without telling me why?",
+            "I got $38 for 3 hours of deliveries in NYC last week. Is that legal?",
+            "How much is self-employment tax on my Uber money?",
+            "¿Me pagan el tiempo que espero pedidos en Seattle?")
+
+
+def _picked_place() -> None:
+    st.session_state["jurisdiction"] = st.session_state["first_place"]
+
+
+def welcome(assistant: Assistant) -> None:
+    """The first screen: what this is, the place picker, and example questions to tap."""
+    st.markdown("Ask about your rights as a driver, courier, shopper or freelancer. Answers quote "
+                "laws and agency guides word for word, with the source and its date.")
+    st.caption("Information, not legal advice. For a decision about your case, contact legal aid or "
+               "the agency named in the answer.")
+    options = [None, *assistant.places()]
+    current = st.session_state.get("jurisdiction")
+    st.selectbox("Where do you work?", options, key="first_place", on_change=_picked_place,
+                 index=options.index(current) if current in options else 0,
+                 format_func=lambda j: "Choose your place (or just ask)" if j is None else place_name(j))
+    st.caption("Or try one of these:")
+    for i, q in enumerate(EXAMPLES):
+        if st.button(q, key=f"example-{i}"):
+            st.session_state["example_question"] = q
 
 
 def chat() -> None:
@@ -118,6 +155,9 @@ def chat() -> None:
         assistant = None
         st.error(str(exc))
     jurisdiction = sidebar(assistant)
+    if not st.session_state.messages and assistant is not None:
+        welcome(assistant)
+        jurisdiction = st.session_state.get("jurisdiction")
     for msg in st.session_state.messages:
         with st.chat_message(msg["role"]):
             if msg["role"] == "assistant":
@@ -128,7 +168,7 @@ def chat() -> None:
         keep_answer_start_in_view()
     max_chars = assistant.settings.max_question_chars if assistant else 2000
     question = st.chat_input("Ask about pay, deactivation, taxes, benefits…", max_chars=max_chars,
-                             disabled=assistant is None)
+                             disabled=assistant is None) or st.session_state.pop("example_question", None)
     if not question or assistant is None:
         return
     if not allow_question(assistant.settings.max_questions_per_minute):

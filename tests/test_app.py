@@ -35,6 +35,22 @@ def test_page_loads_with_mode_and_notice(at):
     assert at.sidebar.selectbox[0].value is None
 
 
+def test_the_first_screen_has_the_place_picker_the_notice_and_examples_to_tap(at):
+    """On a phone the first screen showed only a title; the picker and notice were behind the
+    sidebar icon."""
+    main_captions = " ".join(c.value for c in at.main.caption)
+    assert "not legal advice" in main_captions
+    picker = next(sb for sb in at.main.selectbox if sb.label == "Where do you work?")
+    picker.set_value("US-NY-NYC").run()
+    assert at.sidebar.selectbox[0].value == "US-NY-NYC"  # one place, wherever it was picked
+    example = next(b for b in at.main.button if "$38 for 3 hours" in b.label)
+    example.click().run()
+    assert not at.exception
+    assert [m.name for m in at.chat_message] == ["user", "assistant"]
+    assert at.chat_message[0].text[0].value.startswith("I got $38 for 3 hours")
+    assert not any(sb.label == "Where do you work?" for sb in at.main.selectbox)  # the welcome is gone
+
+
 def test_chat_shows_answer_with_citation_quote(at):
     at.sidebar.selectbox[0].set_value("US-WA-Seattle").run()
     at.chat_input[0].set_value("Can the app deactivate me without telling me why?").run()
