@@ -67,8 +67,6 @@ def answer_country(passages: Sequence[Passage], leads: Sequence[Match]) -> str |
     return countries.pop() if len(countries) == 1 else None
 
 
-# Countries whose rules a question with no place may get, by the question's language (US and EU-wide
-# rules always): a Spanish question may be from Spain; an English one is taken as American.
 def topic_of(u: Understanding, leads: Sequence[Match]) -> str | None:
     """The topic of the help lines: the leading record's, else the classifier's."""
     return leads[0].rendered.fact.topic if leads else u.topic

@@ -28,8 +28,8 @@ from .redact import redact, redact_history
 from .retrieval import Retriever
 from .store import VectorStore
 from .types import Answer, Passage, Referral
-from .understanding import Understanding, choose_place, city_also_meant, detect_language, place_name, \
-    retrieval_query, scope, work_from_words
+from .understanding import Understanding, choose_place, city_also_meant, country_of, detect_language, \
+    place_name, retrieval_query, scope, work_from_words
 from .understanding.places import subnational_labour_law
 from .understanding.intent import ASKS, IntentModel, load_or_train
 
@@ -277,7 +277,7 @@ class Assistant:
         labour law answers for Jalisco; the EU's rules are law in every member state."""
         have = set(self.places())
         above = [p for p in scope(place) or () if p in have]
-        country = place.split("-")[0]
+        country = country_of(place)
         national_only = above == [country] and place != country and country in subnational_labour_law()
         return bool(above) and not national_only
 
@@ -290,8 +290,8 @@ class Assistant:
     def _uncovered(self, u: Understanding, query: str, qvec: Sequence[float], warnings: list[str],
                    drafts: bool) -> Answer:
         name = place_name(u.place, u.language)
-        country = (u.place or "").split("-")[0]
-        national = bool(country) and country in self.places() and u.place != country
+        country = country_of(u.place)
+        national = country is not None and country in self.places() and u.place != country
         in_us = country == "US"
         lines = [t(u.language, "uncovered_us" if in_us else "uncovered_country" if national else "uncovered",
                    place=name, country=place_name(country, u.language) if country else "")]

@@ -112,6 +112,14 @@ class Fact:
     def latest(self) -> Value:
         return self.values[-1]
 
+    def due(self, today: dt.date) -> bool:
+        """The expected change date has passed and no value from it on is recorded: the figure
+        in force today may differ from the newest one we have."""
+        if self.next_change is None or today < self.next_change:
+            return False
+        current = self.value_on(today)
+        return current is None or current.effective_from < self.next_change
+
     def applies_to(self, worker_type: str | None) -> bool:
         return worker_type is None or "all" in self.worker_types or worker_type in self.worker_types
 
@@ -354,12 +362,7 @@ def due_figures(facts: Iterable[Fact], today: dt.date) -> list[dict[str, Any]]:
     """Records whose figure was expected to change by ``today`` with no value recorded from that
     date on: each may be out of date. Oldest due date first, for whoever checks them."""
     out = []
-    for f in facts:
-        if f.next_change is None or today < f.next_change:
-            continue
-        current = f.value_on(today)
-        if current is not None and current.effective_from >= f.next_change:
-            continue
+    for f in (f for f in facts if f.due(today)):
         latest = f.latest()
         out.append({"id": f.id, "jurisdiction": f.jurisdiction, "topic": f.topic,
                     "figures": dict(latest.figures), "from": latest.effective_from.isoformat(),
@@ -404,10 +407,6 @@ def render(f: Fact, language: str, today: dt.date, year: int | None = None) -> R
         v = f.latest() if f.latest().effective_from <= today else None
     if v is None:
         return None
-    current = f.value_on(today)
-    # Stale: the expected change date has passed and no value from it on is recorded (for a past
-    # year, this says today's figure may differ from the newest one we have).
-    stale = (f.next_change is not None and today >= f.next_change and
-             (current is None or current.effective_from < f.next_change))
+    stale = f.due(today)  # for a past year too: today's figure may differ from the newest we have
     ev = v.evidence_for(language)
     return Rendered(f, v, render_value(f, v, language), ev, stale, historical)
