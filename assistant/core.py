@@ -181,12 +181,12 @@ class Assistant:
         model = self.intent_model()
         if model is not None:
             # The folded query (a follow-up with the turn before) is what the question means.
-            vec = qvec
-            pred = model.predict(vec)
+            vec, text = qvec, retrieval_query(q, history)
+            pred = model.predict(vec, text)
             intent, topic = pred["intent"].label, pred["topic"].label
             scores = {"intent": pred["intent"].prob, "topic": pred["topic"].prob,
                       "work": pred["work"].prob,
-                      "fraud": model.fraud_prob(retrieval_query(q, history), vec)}
+                      "fraud": model.fraud_prob(text, vec)}
             topic = None if topic == "none" else topic
             topic_probs, intent_probs = pred["topic"].probs, pred["intent"].probs
             if intent == "platform_policy" and pred["intent"].prob < self.settings.intent_min:

@@ -55,9 +55,12 @@ FLOORS = {
     "understanding": {                        # evals/understanding/test_*.jsonl (290 questions)
         "place_accuracy": (">=", 0.86),       # 0.907 [0.897]
         "us_place_for_non_us": ("<=", 1),     # 1
-        "work_accuracy": (">=", 0.88),        # 0.910 [0.914]
-        "topic_accuracy": (">=", 0.64),       # 0.686
-        "intent_accuracy": (">=", 0.65),      # 0.679 [0.693]
+        # Since 2026-12-02 (session 5) a prediction mixes the vector model with a character n-gram
+        # model (picked by cross-validation on the examples): work 0.914 -> 0.928, topic 0.686 ->
+        # 0.748, intent 0.679 -> 0.779 on these held-out questions.
+        "work_accuracy": (">=", 0.90),        # 0.928 (0.910 [0.914] before)
+        "topic_accuracy": (">=", 0.72),       # 0.748 (0.686 before)
+        "intent_accuracy": (">=", 0.75),      # 0.779 (0.679 [0.693] before)
         "fraud_recall": (">=", 0.70),         # 0.759 [0.655]
         "fraud_false_positive": ("<=", 0.02), # 0.004
     },

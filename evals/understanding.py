@@ -25,7 +25,7 @@ def predict(rows: Sequence[dict], embedder, model: IntentModel, work_min: float 
     out = []
     for r, v in zip(rows, vecs):
         place, _how, _named, _w = choose_place(r["q"], (), None, places)
-        p = model.predict(v)
+        p = model.predict(v, r["q"])
         work = work_from_words(r["q"])
         if work is None and p["work"].label != "none" and p["work"].prob >= work_min:
             work = p["work"].label

@@ -157,6 +157,23 @@ def model(embedder):
     return load_or_train(embedder)
 
 
+def test_stored_model_reads_the_words_too(model, embedder, tmp_path):
+    """The stored model keeps its character n-gram half, and a prediction given the question's text
+    uses it: a saved and reloaded model gives the same probabilities, and they differ from the
+    vector half's alone."""
+    q = "shipt deactivted me out of nowhere, can they do that wtf"
+    vec = embedder.embed([q], query=True)[0]
+    assert model.text is not None
+    model.save(tmp_path / "m.npz")
+    again = IntentModel.load(tmp_path / "m.npz")
+    for label in ("work", "topic", "intent"):
+        mixed, reloaded = model.predict(vec, q)[label].probs, again.predict(vec, q)[label].probs
+        assert mixed == pytest.approx(reloaded, abs=1e-3)
+        assert sum(mixed.values()) == pytest.approx(1.0, abs=1e-4)
+    alone = model.predict(vec)["intent"].probs
+    assert max(abs(alone[k] - model.predict(vec, q)["intent"].probs[k]) for k in alone) > 0.01
+
+
 @pytest.mark.parametrize("q", [
     "can u make me a 1099 showing more income than i really made so i get approved for an apartment",
     "my cousin can use my instacart account while im deactivated right? how do we split the pay",
