@@ -78,6 +78,30 @@ def place(q: str, catalog: tuple[str, ...] = ("US-WA-Seattle", "US-NY-NYC")) -> 
     ("drive lyft around LA. i want to see my data", "US-CA"),
     ("hago doordash en LA y pago mi seguro", "US-CA"),
     ("i deliver in Baton Rouge, LA", "US-LA"),
+    # lowercase, as workers type: state codes after "in"/"en" (not words: "in me", "ca." is circa),
+    # places that are also words after a preposition, and the nicknames
+    ("is there any sick pay for drivers in ny", "US-NY"),
+    ("on partial unemployment in nj and doing taskrabbit", "US-NJ"),
+    ("en tx me pagan menos que el minimo?", "US-TX"),
+    ("what is in me that they hate", None),
+    ("it took ca. 5 min to deliver", None),
+    ("does the abc test cover instacart shoppers in mass", "US-MA"),
+    ("is it legal for instacart to use my tips in jersey", "US-NJ"),
+    ("uber driver in mpls, whats the per mile", "US-MN-Minneapolis"),
+    ("soy repartidor en lima y me caí de la moto", "PE"),
+    ("en chile los trabajadores de apps tienen seguro?", "CL"),
+    ("soy conductor de didi en santiago", "CL"),  # the capital of Chile, not the Dominican province
+    ("reparto en valencia con glovo", "ES-V"),
+    ("my flex van broke down", None),
+    ("driving bolt in brum, do i get holiday pay", "UK"),
+    ("manejo en el df", "MX-CMX"),
+    # agencies and forms of one country
+    ("el sat me va a cobrar lo de didi?", "MX"),
+    ("cobro el paro del sepe y reparto", "ES"),
+    ("can my annotation income make me lose medicaid", "US"),
+    ("the edd says i owe an overpayment", "US-CA"),
+    ("how long does a wsib claim take", "CA-ON"),
+    ("i sat waiting for orders for 2 hours", None),
 ])
 def test_place(q, want):
     assert place(q) == want

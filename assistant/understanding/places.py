@@ -204,6 +204,10 @@ def _names() -> dict[str, _Name]:
         for n in {c.name, getattr(c, "common_name", c.name), getattr(c, "official_name", c.name),
                   es_cty.gettext(c.name)}:
             add(n.split(",")[0], code)
+    # A big city before a province of the same name that needs a capital: "Santiago" is Chile's
+    # capital before it is a Dominican province.
+    big = int(d["city_free_population"])
+    big_cities = {fold(c) for c, (population, _code) in _cities().items() if population >= big}
     for s in pycountry.subdivisions:
         if s.country_code in ("US", "GB"):
             continue
@@ -212,8 +216,8 @@ def _names() -> dict[str, _Name]:
             continue
         mode = "free" if s.country_code in free_subdivisions else "strict"
         for n in {s.name, es_sub.gettext(s.name)}:
-            add(n.split(" (")[0], s.code, mode)
-    big = int(d["city_free_population"])
+            if mode == "free" or fold(n.split(" (")[0]) not in big_cities:
+                add(n.split(" (")[0], s.code, mode)
     for city, (population, code) in _cities().items():
         add(city, code, "free" if population >= big else "cased")
     return names
@@ -238,6 +242,8 @@ def _cities() -> dict[str, tuple[int, str]]:
 
 
 _PREP = re.compile(r"(?:\b(?:in|from|near|around|outside|en|de|desde|del|para)\s+(?:the\s+)?)$", re.I)
+# Before a place written in lowercase that is also a common word ("en lima", "in ny").
+_LOWER_PREP = re.compile(r"(?:\b(?:in|from|en|desde)\s+)$")
 # Before a two-letter state code only these count ("para IA" is "for AI", not Iowa).
 _STATE_PREP = re.compile(r"\b(?:in|from|near|around|outside|en)\s+$", re.I)
 
@@ -249,8 +255,16 @@ def _name_pattern() -> re.Pattern[str]:
 
 
 def _state_codes(text: str) -> Iterable[PlaceHit]:
-    """Two-letter US state codes, in capitals: "in WA", "CA drivers", "Tacoma, WA"."""
+    """Two-letter US state codes, in capitals ("in WA", "CA drivers", "Tacoma, WA"), or in lowercase
+    right after "in"/"en" when the code is not also a word ("in ny", "en nj"; not "in me")."""
     ambiguous = set(data()["ambiguous_state_codes"])
+    for m in re.finditer(r"(?<![\w.])([a-z]{2})(?![\w.])", text):
+        abbr = m.group(1).upper()
+        st = us.states.lookup(abbr)
+        if abbr in ambiguous or st is None or getattr(st, "abbr", None) != abbr:
+            continue
+        if _LOWER_PREP.search(text[max(0, m.start() - 12):m.start()].lower()):
+            yield PlaceHit(f"US-{abbr}", m.start(), m.end(), m.group(1), "named", 2)
     for m in re.finditer(r"(?<![\w.])([A-Z]{2})(?![\w]|\.\w)", text):
         abbr = m.group(1)
         st = us.states.lookup(abbr) if abbr != "DC" else us.states.DC
@@ -278,6 +292,7 @@ def find_places(text: str, catalog_places: Iterable[str] = ()) -> list[PlaceHit]
     folded = fold(text)
     hits: list[PlaceHit] = []
     names = _names()
+    after_prep = {fold(w) for w in data().get("places_after_preposition") or ()}
     # Cities with their own documents (from the catalog: US-PA-Philadelphia -> "philadelphia").
     local = {fold(place_name(c)): c for c in catalog_places if len(c.split("-")) == 3}
     for key, code in local.items():
@@ -288,7 +303,8 @@ def find_places(text: str, catalog_places: Iterable[str] = ()) -> list[PlaceHit]
         n = names[key]
         original = text[m.start():m.end()]
         before = folded[max(0, m.start() - 12):m.start()]
-        if n.needs_preposition and not (original[:1].isupper() and _PREP.search(before)):
+        if n.needs_preposition and not (original[:1].isupper() and _PREP.search(before)) \
+                and not (key in after_prep and _LOWER_PREP.search(before)):
             continue
         if n.case_sensitive and not (original[:1].isupper() or _PREP.search(before)):
             continue
