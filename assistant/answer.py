@@ -87,6 +87,11 @@ def referral_lines(refs: Sequence[Referral], language: str, first: str = "") -> 
     return ["\n".join(out)]
 
 
+def federal_note(u: Understanding) -> str:
+    """Says that a US place without documents is answered with federal rules."""
+    return t(u.language, "uncovered_us", place=place_name(u.federal_for, u.language))
+
+
 # -- extractive -------------------------------------------------------------------------------------
 def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence[Passage],
                u: Understanding, warnings: list[str], leads: Sequence[Match],
@@ -99,6 +104,8 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
     not_covered = u.intent == "platform_policy" and not leads  # the company decides; no record says
     if not_covered:
         blocks.append(t(u.language, "platform_policy"))
+    if u.federal_for:  # first: what follows is federal, and the state may have its own rules
+        blocks.append(federal_note(u))
     pay, pay_cite = pay_check_block(a, q, u, today, visible, len(cites) + 1)
     if pay:
         blocks.append(pay)
@@ -147,7 +154,7 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
                   passages=tuple(passages), jurisdiction=u.place, language=u.language,
                   facts=tuple(m.rendered.fact.id for m in leads),
                   extra={"figure_check": bad, "quotes": list(ex.quotes),
-                         "not_covered": "platform_policy" if not_covered else "",
+                         "not_covered": "platform_policy" if not_covered else "place" if u.federal_for else "",
                          "lead_sentences": [m.rendered.sentence for m in leads]})
 
 
@@ -206,6 +213,8 @@ def generative(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
                u: Understanding, history, warnings: list[str], leads: Sequence[Match],
                refs: Sequence[Referral]) -> Iterator[str]:  # returns Answer via StopIteration
     assert a.chat_model is not None
+    if u.federal_for:  # the model's text may not say it; the warning above the answer does
+        warnings.append(federal_note(u))
     given = fact_passages(leads, a) + list(passages)
     given = fit_budget(given, a.settings.context_token_budget)
     got: list[str] = []

@@ -119,6 +119,10 @@ class Assistant:
         qvec = self.retriever.embed_query(query)
         u = self.understand(q, history, jurisdiction, qvec)
         warnings = A.place_warnings(u, had_pii, jurisdiction)
+        if self._federal_only(u):
+            # A US state or city without documents: federal rules apply there too, so they answer,
+            # labelled as federal (a Houston courier's 1099 question was refused before).
+            u = replace(u, place="US", within=(), federal_for=u.place)
         gated = self.gate(q, u, query, qvec, warnings, drafts)
         if gated is not None:
             yield from A.pieces(gated.text)
@@ -141,8 +145,8 @@ class Assistant:
                                  extra={**ans.extra, **trace})
             return
         warnings.extend(A.source_warnings(passages, u, leads))
-        refs = self.referrals_for(u.place or A.answer_country(passages, leads), A.topic_of(u, leads),
-                                  u.language, work=u.named_work)
+        refs = self.referrals_for(u.federal_for or u.place or A.answer_country(passages, leads),
+                                  A.topic_of(u, leads), u.language, work=u.named_work)
         if self.chat_model is not None:
             ans = yield from A.generative(self, q, qvec, passages, u, history, warnings, leads, refs)
         else:
@@ -280,6 +284,12 @@ class Assistant:
         country = country_of(place)
         national_only = above == [country] and place != country and country in subnational_labour_law()
         return bool(above) and not national_only
+
+    def _federal_only(self, u: Understanding) -> bool:
+        """A US place that no document covers, while US federal documents exist."""
+        return (u.place is not None and country_of(u.place) == "US" and u.place != "US"
+                and "US" in self.places() and not self.covers(u.place)
+                and not any(self.covers(w) for w in u.within))
 
     def _select(self, passages: list[Passage]) -> list[Passage]:
         if not passages:

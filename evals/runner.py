@@ -94,8 +94,10 @@ def run_product(a: Assistant, cases: Sequence[Case]) -> list[Result]:
             out.append(Result(c, [], [], "", True, (time.perf_counter() - t) * 1000, c.language,
                               error=str(exc)))
             continue
-        # "This is set by the company, and I don't have its terms" says the sources do not cover
-        # it: for the refusal counts, that is a refusal (with general guidance after it).
+        # "This is set by the company, and I don't have its terms", or "I don't have documents for
+        # Texas yet; these are US federal rules", says the sources do not cover the question as
+        # asked: for the refusal counts, that is a refusal (with general guidance or the federal
+        # rules after it).
         refused = ans.refused or bool(ans.extra.get("not_covered"))
         out.append(Result(c, list(ans.extra.get("ranked_doc_ids", [])), [x.doc_id for x in ans.citations],
                           ans.text, refused, ans.latency_ms, answer_language(ans.text),

@@ -255,6 +255,18 @@ def test_a_province_without_documents_gets_the_national_rules_as_nearest_not_as_
         a.close()
 
 
+def test_a_us_state_without_documents_is_answered_with_federal_rules_said_so(shared_assistant):
+    """A Houston courier asking about federal tax was refused ("I don't have documents for Texas
+    yet") with the federal sources only listed as the nearest. Federal rules apply in Texas too:
+    they answer, quoted and cited, and the answer says they are federal."""
+    ans = shared_assistant.ask("i do doordash in houston texas, how do i deduct the miles i drive for work?")
+    assert ans.mode == "extractive", ans.text
+    assert ans.text.startswith("I don't have documents for Texas yet") and "US federal rules" in ans.text
+    assert ans.extra["not_covered"] == "place"
+    assert ans.citations and {c.jurisdiction for c in ans.citations} == {"US"}
+    assert any("mileage" in c.quote for c in ans.citations)
+
+
 def test_a_refused_fraud_request_names_no_us_tax_form(shared_assistant):
     """The refusal told a Canadian asking how to hide income from the CRA to use "the real 1099
     forms" and offered US self-employment tax: US rules for a worker who is not in the US."""

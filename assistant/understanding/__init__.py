@@ -46,6 +46,9 @@ class Understanding:
     # Places inside ``place`` that the question's words may mean too ("new york": the city as well
     # as the state); their sources and records are considered, labelled with their place.
     within: tuple[str, ...] = ()
+    # A US state or city with no documents of its own, answered with US federal rules (``place`` is
+    # then "US"): the answer says so.
+    federal_for: str | None = None
 
     @property
     def named_work(self) -> str | None:
