@@ -129,6 +129,11 @@ def extractive(a: "Assistant", q: str, qvec: Sequence[float], passages: Sequence
                if (p.doc_id, p.section.split(" > ")[-1]) not in lead_sections
                and (base_doc(p.doc_id) in lead_docs or i == 0)
                and (p.jurisdiction in lead_places or u.place is not None)] if leads else list(passages)
+    if not_covered and u.place is None:
+        # The company decides and nothing says where the worker is: one city's or state's law
+        # beside "I don't have its terms" reads as the answer (a Top Dasher question got NYC's
+        # minimum pay table). National and EU-wide guidance stays.
+        support = [p for p in support if "-" not in p.jurisdiction]
     if leads and any(p.language == u.language for p in support):
         # A translation of the lead's document is among them: quote the reader's language only (an
         # English question about BC's engaged-time pay got its support from the Spanish version).

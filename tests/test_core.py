@@ -267,6 +267,30 @@ def test_a_us_state_without_documents_is_answered_with_federal_rules_said_so(sha
     assert any("mileage" in c.quote for c in ans.citations)
 
 
+def test_a_company_policy_question_with_no_place_quotes_no_city_or_state_law(index_copy, embedder):
+    """'Top Dasher' (DoorDash's own program) got "set by the company, I don't have its terms" and
+    then New York City's minimum pay table, which read as the answer."""
+    from assistant.core import build_assistant
+    from assistant.types import DocMeta
+    from conftest import ROOT, settings_for
+    from ingest.pipeline import Ingestor
+
+    a = build_assistant(settings_for(index_copy), embedder=embedder)
+    try:
+        ing = Ingestor(a.settings, embedder, a.store, a.catalog)
+        for doc_id, jur, path in (("guide-food", "US", "guides/guide-reading-terms-food-delivery.md"),
+                                  ("nyc-delivery-pay", "US-NY-NYC", "us-ny-nyc/nyc-delivery-minimum-pay.md")):
+            meta = DocMeta(doc_id=doc_id, title=doc_id, doc_type="guide", jurisdiction=jur, language="en",
+                           topics=("minimum_pay",), source_url="https://example.org/" + doc_id)
+            assert ing.ingest_path(ROOT / "corpus" / "docs" / path, meta).status == "added"
+        ans = a.ask("what acceptance rate do u need for doordash top dasher in 2026 and does it reset every month")
+        assert ans.extra.get("not_covered") == "platform_policy", ans.text
+        assert ans.citations, ans.text
+        assert all("-" not in c.jurisdiction for c in ans.citations), [c.jurisdiction for c in ans.citations]
+    finally:
+        a.close()
+
+
 def test_a_refused_fraud_request_names_no_us_tax_form(shared_assistant):
     """The refusal told a Canadian asking how to hide income from the CRA to use "the real 1099
     forms" and offered US self-employment tax: US rules for a worker who is not in the US."""
