@@ -379,11 +379,14 @@ def _feedback(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     from assistant.catalog import Catalog
     from assistant.feedback import reason_label, when
 
-    catalog = Catalog(Path(settings.data_dir) / "catalog.sqlite3")
-    try:
-        rows = catalog.feedback("down" if args.down else None)
-    finally:
-        catalog.close()
+    path = Path(settings.data_dir) / "catalog.sqlite3"
+    rows = []
+    if path.exists():  # a mistyped data dir gets "none stored", not a new empty catalog
+        catalog = Catalog(path)
+        try:
+            rows = catalog.feedback("down" if args.down else None)
+        finally:
+            catalog.close()
     for r in rows:
         r["created"], r["updated"] = (dt.datetime.fromtimestamp(r.pop(k)).astimezone().isoformat(
             timespec="seconds") for k in ("created_at", "updated_at"))

@@ -176,3 +176,6 @@ def test_the_cli_exports_feedback(index_copy, shared_assistant, seattle_answer, 
     out = capsys.readouterr().out
     assert "[Wrong place]" in out and "comment: 'not my city'" in out and "up " in out
     assert "cited: Seattle deactivation rights (seattle-deact version " in out
+    monkeypatch.setenv("GIGRIGHTS_DATA_DIR", str(index_copy / "nowhere"))
+    assert main(["feedback", "list"]) == 0
+    assert capsys.readouterr().out == "No feedback stored yet.\n" and not (index_copy / "nowhere").exists()
