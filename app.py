@@ -1,6 +1,7 @@
 """Streamlit chat UI. Thin: builds the assistant once, renders answers and their sources."""
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -11,6 +12,7 @@ from assistant.errors import AssistantError, BadQuestion
 from assistant.types import Answer
 from assistant.prompts import text
 from assistant.understanding.places import place_name, scope
+from ui.feedback import answer_feedback
 from ui.state import allow_question, get_assistant, signed_in
 
 # A local icon: a worker's visit must reach no third party (":material/..." icons load from Google).
@@ -162,6 +164,8 @@ def chat() -> None:
         with st.chat_message(msg["role"]):
             if msg["role"] == "assistant":
                 render_answer(msg["answer"])
+                if assistant is not None and "id" in msg:
+                    answer_feedback(assistant, msg)
             else:
                 st.text(msg["text"])
     if st.session_state.pop("scroll_to_answer", False):
@@ -198,7 +202,9 @@ def chat() -> None:
     if answer is None:
         return
     st.session_state.messages.append({"role": "user", "text": question})
-    st.session_state.messages.append({"role": "assistant", "text": answer.text, "answer": answer})
+    # The id is the answer's (one feedback row per answer), random, and tied to no one.
+    st.session_state.messages.append({"role": "assistant", "text": answer.text, "answer": answer,
+                                      "id": uuid.uuid4().hex, "question": question})
     st.session_state.scroll_to_answer = True
     st.rerun()  # render the verified answer with its sources from the transcript
 

@@ -45,6 +45,13 @@ CREATE TABLE IF NOT EXISTS referrals (
 CREATE TABLE IF NOT EXISTS takedowns (
     doc_id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT, ts REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS feedback (
+    id TEXT PRIMARY KEY, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    question TEXT NOT NULL, place TEXT, language TEXT NOT NULL, mode TEXT NOT NULL,
+    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')), reasons TEXT NOT NULL DEFAULT '[]',
+    comment TEXT NOT NULL DEFAULT '', citations TEXT NOT NULL DEFAULT '[]',
+    facts TEXT NOT NULL DEFAULT '[]'
+);
 """
 
 META_FIELDS = [f for f in DocMeta.__dataclass_fields__]
@@ -218,6 +225,45 @@ class Catalog:
                 n += 1
             cur.execute("COMMIT")
         return n
+
+    # -- feedback on answers (no account, no session: ``assistant/feedback.py`` redacts first) ---
+    def put_feedback(self, row: dict[str, Any]) -> None:
+        """Store one answer's feedback, or update it in place (same ``id``): never a second row.
+        One transaction, so a crash keeps either the old row or the new one."""
+        cols = ("id", "question", "place", "language", "mode", "rating", "reasons", "comment",
+                "citations", "facts")
+        vals = [json.dumps(list(row[c])) if c in ("reasons", "citations", "facts") else row[c]
+                for c in cols]
+        now = time.time()
+        with self._lock:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.execute(f"INSERT INTO feedback ({','.join(cols)}, created_at, updated_at) VALUES "
+                            f"({','.join('?' * len(cols))}, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                            + ", ".join(f"{c}=excluded.{c}" for c in cols[1:])
+                            + ", updated_at=excluded.updated_at", (*vals, now, now))
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def withdraw_feedback(self, feedback_id: str) -> bool:
+        """The reader took their thumbs back (clicked it again)."""
+        return bool(self._exec("DELETE FROM feedback WHERE id=? RETURNING id", (feedback_id,)))
+
+    def feedback(self, rating: str | None = None) -> list[dict[str, Any]]:
+        """Stored feedback, newest first; ``rating`` 'up' or 'down' keeps only those."""
+        sql, args = "SELECT * FROM feedback", []
+        if rating:
+            sql, args = sql + " WHERE rating=?", [rating]
+        out = []
+        for r in self._exec(sql + " ORDER BY updated_at DESC, id", args):
+            d = dict(r)
+            for k in ("reasons", "citations", "facts"):
+                d[k] = json.loads(d[k] or "[]")
+            out.append(d)
+        return out
 
     # -- reads ---------------------------------------------------------------------------------
     def get(self, doc_id: str, version: str, collection: str) -> dict[str, Any] | None:

@@ -160,6 +160,8 @@ class Settings(BaseSettings):
     include_drafts: bool = Field(False, description="Also answer from documents still in draft review.")
     max_questions_per_minute: int = Field(10, ge=1, le=1000,
                                           description="Per chat session; more gets a 'slow down' message.")
+    feedback_max_comment_chars: int = Field(500, ge=10, le=10_000,
+                                            description="Longest comment accepted with a thumbs down.")
 
     # --- Library (document maintenance) ---------------------------------------------------------
     library_users: SecretStr | None = Field(

@@ -56,3 +56,7 @@ class BadDocument(AssistantError):
 
 class BadQuestion(AssistantError):
     """The question is empty or too long."""
+
+
+class BadFeedback(AssistantError):
+    """Feedback on an answer with an unknown rating or reason, or a comment that is too long."""

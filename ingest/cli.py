@@ -1,4 +1,4 @@
-"""`gigrights` command line: ingest, ask, docs, eval."""
+"""`gigrights` command line: ingest, ask, docs, feedback, eval."""
 from __future__ import annotations
 
 import argparse
@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     d_stale.add_argument("--today", type=dt.date.fromisoformat, default=None,
                          help="the date to check against (default: today)")
 
+    fbk = sub.add_parser("feedback", help="readers' thumbs up/down on answers (redacted, no accounts)")
+    fsub = fbk.add_subparsers(dest="feedback_cmd", required=True)
+    f_list = fsub.add_parser("list", help="list stored feedback, newest first")
+    f_list.add_argument("--json", action="store_true")
+    f_list.add_argument("--down", action="store_true", help="only thumbs down")
+
     users = sub.add_parser("users", help="Library accounts")
     usub = users.add_subparsers(dest="users_cmd", required=True)
     usub.add_parser("hash", help="hash a password (read from stdin) for GIGRIGHTS_LIBRARY_USERS")
@@ -150,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.docs_cmd == "stale":
                 return _stale(args, settings)
             return _docs_manage(args, settings)
+        if args.cmd == "feedback":
+            return _feedback(args, settings)
         if args.cmd == "users":
             import getpass
 
@@ -363,6 +371,36 @@ def _stale(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
         print(f"- {r['id']} ({r['jurisdiction']}, {r['topic']}): {figs} from {r['from']}; "
               f"expected to change {r['next_change']}{' (' + r['rule'] + ')' if r['rule'] else ''}; "
               f"last verified {r['last_verified']}; check {r['published_at'] or 'its official source'}")
+    return 0
+
+
+def _feedback(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    """Export feedback. Reads only the catalog (sqlite, safe beside a running app): no index lock."""
+    from assistant.catalog import Catalog
+    from assistant.feedback import reason_label, when
+
+    path = Path(settings.data_dir) / "catalog.sqlite3"
+    rows = []
+    if path.exists():  # a mistyped data dir gets "none stored", not a new empty catalog
+        catalog = Catalog(path)
+        try:
+            rows = catalog.feedback("down" if args.down else None)
+        finally:
+            catalog.close()
+    for r in rows:
+        r["created"], r["updated"] = (dt.datetime.fromtimestamp(r.pop(k)).astimezone().isoformat(
+            timespec="seconds") for k in ("created_at", "updated_at"))
+    if _printed_json_or_none(rows, args.json, "No feedback stored yet."):
+        return 0
+    for r in rows:
+        line = f"{r['updated'][:16].replace('T', ' ')}  {r['rating']:<4} {r['place'] or '-':<14} {r['question']!r}"
+        if r["reasons"]:
+            line += f"  [{', '.join(reason_label(c) for c in r['reasons'])}]"
+        if r["comment"]:
+            line += f"  comment: {r['comment']!r}"
+        print(line)
+        for c in r["citations"]:
+            print(f"    cited: {c['title']} ({c['doc_id']} version {c['version'] or 'unknown'})")
     return 0
 
 

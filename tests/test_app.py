@@ -215,6 +215,108 @@ def test_library_review_flow_in_the_page(library_at, app_data, embedder):
     assert due and due[0] != "Figures due for a check (0)"
 
 
+def _answer_feedback(question):
+    """The page's own catalog rows for the newest answer (the module's app data is shared)."""
+    from ui.state import get_assistant
+
+    return [r for r in get_assistant().catalog.feedback() if r["id"] == question]
+
+
+def test_a_thumbs_down_with_reasons_is_stored_with_the_answers_citations(at):
+    at.sidebar.selectbox[0].set_value("US-WA-Seattle").run()
+    at.chat_input[0].set_value("Can the app deactivate me without telling me why? "
+                               "Text me at 206-555-0147").run()
+    fid = at.session_state["messages"][1]["id"]
+    msg = at.chat_message[1]
+    assert len(msg.feedback) == 1 and not msg.button_group  # reasons only after a thumbs down
+    msg.feedback[0].set_value(0).run()
+    msg = at.chat_message[1]
+    assert not at.exception
+    [row] = _answer_feedback(fid)  # stored at once, before any reason is chosen
+    assert row["rating"] == "down" and row["reasons"] == []
+    why = msg.button_group[0]
+    assert why.label == "What went wrong? (optional)"
+    assert why.format_func("didnt_answer") == "Didn't answer my question"
+    why.select("wrong_place").run()
+    at.chat_message[1].button_group[0].select("out_of_date").run()
+    note = next(t for t in at.chat_message[1].text_input if t.label.startswith("Anything else?"))
+    note.input("It's Tacoma, not Seattle. maria@example.com")
+    next(b for b in at.chat_message[1].button if b.label == "Send").click().run()
+    assert not at.exception
+    [row] = _answer_feedback(fid)  # updated, not a second row
+    assert row["rating"] == "down" and row["reasons"] == ["out_of_date", "wrong_place"]
+    assert row["comment"] == "It's Tacoma, not Seattle. [EMAIL]"
+    assert "[PHONE]" in row["question"] and "555-0147" not in row["question"]
+    assert row["place"] == "US-WA-Seattle" and row["mode"] == "extractive"
+    assert {c["doc_id"] for c in row["citations"]} == {"seattle-deact"}
+    assert all(c["version"] for c in row["citations"])
+    assert "Thanks for your feedback." in [c.value for c in at.chat_message[1].caption]
+    # the feedback stays with its answer after the next question, and a second click updates it
+    at.chat_input[0].set_value("and can I ask for a review?").run()
+    assert at.chat_message[1].feedback[0].value == 0
+    at.chat_message[1].feedback[0].set_value(1).run()
+    [row] = _answer_feedback(fid)
+    assert row["rating"] == "up" and row["reasons"] == [] and row["comment"] == ""
+    assert not at.chat_message[1].button_group
+    at.chat_message[1].feedback[0].set_value(None).run()  # the thumb clicked again: taken back
+    assert _answer_feedback(fid) == []
+
+
+def test_feedback_controls_follow_a_spanish_answer(at):
+    at.sidebar.selectbox[0].set_value("US-NY-NYC").run()
+    at.chat_input[0].set_value("¿cuánto me tienen que pagar por hora como repartidor?").run()
+    at.chat_message[1].feedback[0].set_value(0).run()
+    msg = at.chat_message[1]
+    assert msg.button_group[0].label == "¿Qué estuvo mal? (opcional)"
+    assert msg.button_group[0].format_func("wrong_place") == "Lugar equivocado"
+    assert [b.label for b in msg.button] == ["Enviar"]
+    assert "Gracias por su opinión." in [c.value for c in msg.caption]
+    # the comment box stops at the limit the store checks (assistant/feedback.py, test_feedback.py)
+    assert msg.text_input[0].max_chars == 500
+
+
+def test_the_library_shows_which_answers_failed_where_and_what_they_cited(library_at):
+    import re
+
+    from assistant import feedback as fb
+    from ui.state import get_assistant
+
+    a = get_assistant()
+    seattle = a.ask("Can the app deactivate me without telling me why?", "US-WA-Seattle")
+    tax = a.ask("When do I pay estimated tax?", "US")
+    for fid, ans, rating, reasons in (("lib-1", seattle, "down", ["wrong_place"]), ("lib-2", tax, "up", []),
+                                      ("lib-3", tax, "down", ["out_of_date", "hard_to_read"])):
+        fb.record(a.catalog, a.store.name, fid, f"question {fid}", ans, rating, reasons,
+                  max_comment_chars=500)
+    at = library_at
+    _sign_in(at, "rita", "s3cret-pass")
+    assert [t.label for t in at.tabs][-1] == "Feedback"
+    place = next(sb for sb in at.selectbox if sb.label == "Place")
+    assert place.value is None and place.format_func(None) == "All"
+    rows = [r for r in a.catalog.feedback() if r["id"].startswith("lib-")]
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Thumbs down"]) >= 2 and int(metrics["Thumbs up"]) >= 1
+    down = at.dataframe[-2].value.to_dict("records")
+    mine = {r["question"]: r for r in down if r["question"].startswith("question lib-")}
+    assert set(mine) == {"question lib-1", "question lib-3"}  # thumbs up are counted, not listed
+    assert mine["question lib-1"]["place"] == "Seattle"
+    assert mine["question lib-1"]["reasons"] == "Wrong place"
+    assert mine["question lib-1"]["documents cited"] == "Seattle deactivation rights"
+    assert mine["question lib-3"]["reasons"] == "Out of date, Hard to read"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", mine["question lib-1"]["when"])  # not a Unix time
+    docs = {r["doc_id"]: r for r in at.dataframe[-1].value.to_dict("records")}
+    assert docs["seattle-deact"]["title"] == "Seattle deactivation rights"
+    assert docs["seattle-deact"]["thumbs_down"] >= 1
+    # one place: only its answers
+    place.set_value("US-WA-Seattle").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Thumbs down"]) == len([r for r in a.catalog.feedback("down")
+                                               if r["place"] == "US-WA-Seattle"])
+    down = at.dataframe[-2].value.to_dict("records")
+    assert {r["place"] for r in down} == {"Seattle"} and "question lib-3" not in [r["question"] for r in down]
+    assert len(rows) == 3
+
+
 def test_session_rate_limit(at):
     for i in range(10):
         at.chat_input[0].set_value(f"Can the app deactivate me without notice? ({i})").run()

@@ -1,6 +1,7 @@
 """End to end in a real browser: Debian's Chromium driven by Playwright against `streamlit run`."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -55,11 +56,18 @@ def _start_app(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, built_index):
+def browser_data(tmp_path_factory, built_index):
+    """The data dir the browser tests' app serves (a copy of the mini index)."""
     _require_chromium()
     data = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(built_index, data)
     (data / "index.lock").unlink(missing_ok=True)
+    return data
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_data):
+    data = browser_data
     from assistant.auth import hash_password
 
     env = {**os.environ, "GIGRIGHTS_DATA_DIR": str(data),
@@ -102,23 +110,53 @@ def test_ask_in_browser_and_open_citation(app_url, tmp_path):
 def test_on_a_phone_the_answer_lands_with_its_start_in_view(app_url):
     """After an answer landed, a 390-pixel-wide phone showed the bottom of its sources: the
     answer's first lines were off-screen above."""
+    # a small phone in landscape: the mini corpus's short answer and its sources overflow it
+    with _seattle_answer_on_a_phone(app_url, height=400) as page:
+        top = ("() => { const m = document.querySelectorAll('[data-testid=stChatMessage]');"
+               " const r = m[m.length - 1].getBoundingClientRect(); return r.top; }")
+        page.wait_for_function(f"() => {{ const t = ({top})(); return t > -5 && t < 120; }}", timeout=10_000)
+        page.wait_for_timeout(5_000)  # and it stays there once the page has settled
+        assert -5 < page.evaluate(top) < 120
+
+
+@contextlib.contextmanager
+def _seattle_answer_on_a_phone(app_url: str, height: int, extra: str = ""):
+    """A 390-pixel-wide page in Chromium once the answer to a Seattle question has landed."""
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            # a small phone in landscape: the mini corpus's short answer and its sources overflow it
-            page = browser.new_page(viewport={"width": 390, "height": 400})
-            _ask(page, app_url, "Can the app deactivate me without telling me why in Seattle?")
+            page = browser.new_page(viewport={"width": 390, "height": height})
+            _ask(page, app_url, "Can the app deactivate me without telling me why in Seattle?" + extra)
             expect(page.get_by_text("[1] Seattle deactivation rights", exact=False).first).to_be_attached(timeout=60_000)
             _settle(page)
-            top = ("() => { const m = document.querySelectorAll('[data-testid=stChatMessage]');"
-                   " const r = m[m.length - 1].getBoundingClientRect(); return r.top; }")
-            page.wait_for_function(f"() => {{ const t = ({top})(); return t > -5 && t < 120; }}", timeout=10_000)
-            page.wait_for_timeout(5_000)  # and it stays there once the page has settled
-            assert -5 < page.evaluate(top) < 120
+            yield page
         finally:
             browser.close()
+
+
+def test_on_a_phone_a_thumbs_down_with_a_reason_is_stored(app_url, browser_data, tmp_path):
+    from playwright.sync_api import expect
+
+    from assistant.catalog import Catalog
+
+    with _seattle_answer_on_a_phone(app_url, height=844, extra=" I'm at 206-555-0147") as page:
+        page.get_by_role("radio", name="Thumbs down").last.click()
+        why = page.get_by_test_id("stButtonGroup").get_by_text("Wrong place")
+        expect(why).to_be_visible(timeout=30_000)
+        why.click()
+        _settle(page)
+        expect(page.get_by_text("Thanks for your feedback.")).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(tmp_path / "feedback.png"), full_page=True)
+    catalog = Catalog(browser_data / "catalog.sqlite3")  # a second reader beside the app's own
+    try:
+        rows = [r for r in catalog.feedback("down") if "206" in r["question"] or "[PHONE]" in r["question"]]
+    finally:
+        catalog.close()
+    assert len(rows) == 1, rows
+    assert rows[0]["reasons"] == ["wrong_place"] and "555-0147" not in rows[0]["question"]
+    assert [c["doc_id"] for c in rows[0]["citations"]] == ["seattle-deact"]
 
 
 def _ask(page, url: str, question: str) -> None:

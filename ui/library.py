@@ -14,6 +14,7 @@ from assistant.types import DOC_TYPES
 from assistant.understanding.places import place_name
 from ingest.library import ALLOWED_EXT, FormError, Library
 from ingest.manifest import EXTRA_TOPICS, LANGUAGES, TOPICS
+from ui.feedback import feedback_tab
 from ui.state import get_assistant, oidc_configured, secret, signed_in
 
 st.title("Library")
@@ -251,7 +252,7 @@ else:
     lib = Library(a, actor=user["name"], role=user["role"])
     try:
         tabs = st.tabs(["Add", f"Review ({len(lib.drafts())})", "Documents", "Coverage & stale",
-                        "Audit log"])
+                        "Audit log", "Feedback"])
         with tabs[0]:
             add_tab(lib)
         with tabs[1]:
@@ -262,5 +263,7 @@ else:
             coverage_tab(lib)
         with tabs[4]:
             st.dataframe(lib.catalog.audit_log(), hide_index=True)
+        with tabs[5]:
+            feedback_tab(a)
     except AssistantError as exc:
         st.error(str(exc))
