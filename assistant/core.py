@@ -192,7 +192,10 @@ class Assistant:
                       "work": pred["work"].prob,
                       "fraud": model.fraud_prob(text, vec)}
             topic = None if topic == "none" else topic
-            topic_probs, intent_probs = pred["topic"].probs, pred["intent"].probs
+            # The fact weights were fitted on the vector model's topic probabilities (the n-gram
+            # half reads long stories as topic-less, and a record on the story's topic fell under
+            # the floor): the records are weighed by those, the topic label is the mixed model's.
+            topic_probs, intent_probs = model.predict(vec)["topic"].probs, pred["intent"].probs
             if intent == "platform_policy" and pred["intent"].prob < self.settings.intent_min:
                 # "The company decides" changes the answer's shape: only when the model is sure.
                 intent = max((k for k in intent_probs if k != intent), key=intent_probs.__getitem__)
