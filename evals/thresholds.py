@@ -19,11 +19,14 @@ FLOORS = {
         "mrr": (">=", 0.89),                  # now 0.902 (0.932 on the first 130)
         "citation_verbatim": (">=", 1.0),     # every quote verbatim in the source its [n] points to
         "figure_check": (">=", 1.0),          # every figure of a rendered fact is in its quote
-        "must_include": (">=", 0.78),         # now 0.811; 0.808 on the first 130 [0.747] (0.441 before the facts layer)
-        "answer_first": (">=", 0.62),         # now 0.650; 0.600 [0.560]
+        # Since session 5 of 2026-12-02 the dev split holds 334 cases: 70 fresh forum-style cases
+        # (fresh_dev.jsonl) joined. Now: must 0.836, answer-first 0.715, off-topic 0.109, correct
+        # refusals 0.902, false 0.007 (evals/reports/20261202-session5).
+        "must_include": (">=", 0.80),         # now 0.836 (334 cases); was 0.811; 0.808 on the first 130 [0.747] (0.441 before the facts layer)
+        "answer_first": (">=", 0.68),         # now 0.715 (334 cases); was 0.650; 0.600 [0.560]
         "off_topic": ("<=", 0.15),            # now 0.126 (0.152 after the fact weights were refitted, 0.134 before); 0.140 [0.186] (0.281 before)
         "wrong_place": ("<=", 0.03),          # now 0.000; 0.009 (0.138 before)
-        "correct_refusal": (">=", 0.80),      # now 0.850; 0.842 [0.789] (0.947 before, from regexes fitted to these cases)
+        "correct_refusal": (">=", 0.86),      # now 0.902 (334 cases); was 0.850; 0.842 [0.789] (0.947 before, from regexes fitted to these cases)
         "false_refusal": ("<=", 0.03),        # now 0.005; 0.000 [0.009]
         "language_match": (">=", 0.95),       # now 1.000, by an independent identifier (py3langid)
         "quote_language": (">=", 0.95),       # 1.000
@@ -49,7 +52,7 @@ FLOORS = {
         "correct_refusal": (">=", 0.70),
         # 0.057 [0.035]: since 2026-12-02 "set by the company, I don't have its terms" counts as a
         # refusal. Of the 13 false refusals: 5 such, 4 places without documents, 3 strategy, 1 fraud.
-        "false_refusal": ("<=", 0.07),        # now 0.043; 0.057 [0.035] (0.074 before)
+        "false_refusal": ("<=", 0.05),        # now 0.022 (session 5); was 0.043; 0.057 [0.035] (0.074 before)
         "language_match": (">=", 0.94),       # 0.978
     },
     "understanding": {                        # evals/understanding/test_*.jsonl (290 questions)
