@@ -165,6 +165,20 @@ TEXT = {
         "pay_hours": "hours",
         "pay_miles": "miles",
         "pay_check": "Your pay, checked (an estimate from the official rate; tips do not count):",
+        # What the pay check cannot use, and what to enter instead (PayInputError).
+        "pay_what_paid": "what the app paid (without tips)",
+        "pay_what_time": "the time",
+        "pay_what_distance": "the distance",
+        "pay_err_number": "Enter {what} as a number, for example 38.50.",
+        "pay_err_negative": "Enter {what} as a number of 0 or more.",
+        "pay_err_large": "{what} looks too large: check the number.",
+        "pay_err_dates": "The period ends before it starts: check the dates.",
+        "pay_err_year": "Check one pay period at a time (at most a year).",
+        "pay_err_per_offer": ("This rule is checked per offer or trip: enter one offer's date, minutes "
+                              "and miles."),
+        "pay_err_no_time": "Enter the time that counts: more than 0.",
+        "pay_err_too_long": ("That is more time than the period has ({days} × 24 hours): check the time "
+                             "and the dates."),
         "from_sources": "What the sources say (quoted word for word):",
         "figure_unchecked": "Some figures in this answer were not found in the sources it cites: "
                             "check them in the sources before relying on them.",
@@ -273,6 +287,19 @@ TEXT = {
         "pay_hours": "horas",
         "pay_miles": "millas",
         "pay_check": "Su pago, revisado (un cálculo con la tarifa oficial; las propinas no cuentan):",
+        "pay_what_paid": "lo que pagó la app (sin propinas)",
+        "pay_what_time": "el tiempo",
+        "pay_what_distance": "la distancia",
+        "pay_err_number": "Escriba {what} como un número, por ejemplo 38.50.",
+        "pay_err_negative": "Escriba {what} como un número de 0 o más.",
+        "pay_err_large": "{what} parece demasiado grande: revise el número.",
+        "pay_err_dates": "El periodo termina antes de empezar: revise las fechas.",
+        "pay_err_year": "Revise un periodo de pago a la vez (un año como máximo).",
+        "pay_err_per_offer": ("Esta regla se revisa por oferta o viaje: escriba la fecha, los minutos y "
+                              "las millas de una oferta."),
+        "pay_err_no_time": "Escriba el tiempo que cuenta: más de 0.",
+        "pay_err_too_long": ("Es más tiempo del que tiene el periodo ({days} × 24 horas): revise el tiempo "
+                             "y las fechas."),
         "from_sources": "Lo que dicen las fuentes (citado palabra por palabra):",
         "figure_unchecked": "Algunas cifras de esta respuesta no aparecen en las fuentes que cita: "
                             "revíselas en las fuentes antes de confiar en ellas.",
