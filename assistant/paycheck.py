@@ -237,8 +237,8 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
             floor = fig.get("per_offer") or fig.get("per_trip")
             time_distance = per_min * mins + per_mile * dist
             part = max(time_distance, floor)
-            out.lines.append(text(lang, "pay_offer", span=span, pm=money(per_min, sign), mins=mins,
-                                  pmi=money(per_mile, sign), miles=dist, td=money(time_distance, sign),
+            out.lines.append(text(lang, "pay_offer", span=span, pm=money(per_min, sign), mins=_plain(mins),
+                                  pmi=money(per_mile, sign), miles=_plain(dist), td=money(time_distance, sign),
                                   floor=money(floor, sign), part=money(part, sign)))
         total += part
         if f.next_change and today >= f.next_change and v is f.latest() and v.effective_to is None:
@@ -257,6 +257,11 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
     if f.id == "uk-national-living-wage":
         out.warnings.append(text(lang, "pay_uk", age=f.latest().figures.get("min_age", "21")))
     return out
+
+
+def _plain(d: Decimal) -> str:
+    """A worker's number as they would write it: 20.0 -> '20', 2.50 -> '2.5', 100 -> '100'."""
+    return format(d.normalize(), "f")
 
 
 def _number(x: object, what: str, lang: str = "en") -> Decimal:

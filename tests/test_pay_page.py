@@ -163,6 +163,8 @@ def test_a_date_before_the_rule_existed_and_a_per_offer_rule(pay):
     pay.date_input(key="pay_day").set_value(D("2025-06-02"))
     next(b for b in pay.button if b.label == "Check my pay").click().run()
     assert _metrics(pay) == ["$11.31", "$6.31"]
+    assert "On June 2, 2025: $0.45 × 20 minutes + $0.77 × 3 miles = $11.31; the minimum per offer is $5.20" \
+        in _text(pay)
 
 
 def test_the_page_the_cli_and_the_chat_give_the_same_result(pay, capsys, shared_assistant):

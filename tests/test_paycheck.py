@@ -196,3 +196,13 @@ def test_places_kinds_of_work_and_whom_to_contact_come_from_the_records():
     # a Washington driver: the L&I complaint deadline is among the steps
     steps = [f.id for f in next_steps(facts, "US-WA-Seattle", FACTS["wa-tnc-minimum-pay-seattle"], "rideshare")]
     assert "guide-wa-lni-complaint-deadline" in steps and "guide-seattle-ols-contact" not in steps
+
+
+def test_a_per_offer_line_writes_the_workers_numbers_as_given():
+    c = check(FACTS["seattle-app-minimum-payment"], start=D("2025-06-02"), end=D("2025-06-02"), paid="5",
+              minutes=20.0, miles=2.50, today=TODAY)
+    assert c.lines == ["On June 2, 2025: $0.45 × 20 minutes + $0.77 × 2.5 miles = $10.93; the minimum per offer "
+                       "is $5.20; the greater is $10.93"]
+    c = check(FACTS["mn-tnc-minimum-pay"], start=D("2025-06-02"), end=D("2025-06-02"), paid="5",
+              minutes=100, miles=0, today=TODAY)
+    assert "$0.31 × 100 minutes + $1.28 × 0 miles = $31.00" in c.lines[0]
