@@ -14,6 +14,7 @@ import streamlit as st
 
 from assistant import paycheck
 from assistant.citations import escape_markdown
+from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.facts import Fact, render
 from assistant.prompts import text
@@ -129,7 +130,7 @@ def result(c: paycheck.PayCheck, visible: Mapping[str, Mapping[str, Any]]) -> No
         st.warning(w)
 
 
-def what_to_do(a: Any, rule: Fact, place: str, work: str | None, lang: str, today: dt.date,
+def what_to_do(a: Assistant, rule: Fact, place: str, work: str | None, lang: str, today: dt.date,
                visible: Mapping[str, Mapping[str, Any]]) -> None:
     """Whom to contact and by when, from the records (each cited), then the referral directory."""
     steps = [r for r in (render(f, lang, today) for f in
