@@ -210,5 +210,6 @@ def chat() -> None:
 
 
 st.navigation([st.Page(chat, title="Ask", icon=":material/chat:", default=True),
+               st.Page("ui/pay.py", title=text("en", "ui_pay_title"), icon=":material/calculate:"),
                st.Page("ui/quality.py", title="Quality", icon=":material/monitoring:"),
                st.Page("ui/library.py", title="Library", icon=":material/library_books:")]).run()

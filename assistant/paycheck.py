@@ -67,7 +67,7 @@ PROP22_MILES_ES = ("El mínimo de la Prop 22 también suma una cantidad por mill
 
 
 class PayInputError(ValueError):
-    """A number the check cannot use; the message says what to enter."""
+    """A number the check cannot use; the message says what to enter (in the check's language)."""
 
 
 @dataclass
@@ -102,7 +102,8 @@ def amount(text: str) -> Decimal:
         raise ValueError(f"not an amount: {text!r}") from None
 
 
-def _money(d: Decimal, sign: str) -> str:
+def money(d: Decimal, sign: str) -> str:
+    """Decimal('66.385'), '$' -> '$66.39' (to the cent, half up)."""
     return f"{sign}{d.quantize(CENT, ROUND_HALF_UP):,}"
 
 
@@ -110,6 +111,11 @@ def currency_sign(f: Fact) -> str:
     v = f.latest().figures
     first = next(iter(v.values()), "$")
     return "".join(ch for ch in str(first) if not (ch.isdigit() or ch in ".,")) or "$"
+
+
+def places(facts: Sequence[Fact]) -> list[str]:
+    """The places that have a pay rule in the records (codes, sorted)."""
+    return sorted({f.jurisdiction for f in facts if f.id in RULES})
 
 
 def rules_for(facts: Sequence[Fact], place: str, work: str | None) -> list[Fact]:
@@ -126,9 +132,35 @@ def ambiguous(rules: Sequence[Fact]) -> bool:
     return len({tuple(f.worker_types) for f in top}) > 1
 
 
-def _source(f: Fact, v: Value) -> dict:
-    ev = v.evidence_for("en")
+def kinds_of_work(rules: Sequence[Fact]) -> list[str]:
+    """The kinds of work the most specific place's rules are for (to choose from when
+    ``ambiguous``)."""
+    return sorted({w for f in rules if f.jurisdiction == rules[0].jurisdiction for w in f.worker_types})
+
+
+def next_steps(facts: Sequence[Fact], place: str, rule: Fact, work: str | None = None) -> list[Fact]:
+    """The records that say whom to contact or by when about a rule, in a place (and the places
+    above it), for the work the rule covers (or the kind given): the most specific place first."""
+    levels = scope(place) or []
+    kinds = {work} if work else set(rule.worker_types)
+    got = [f for f in facts if f.jurisdiction in levels and f.topic == rule.topic
+           and ("all" in f.worker_types or "all" in kinds or kinds & set(f.worker_types))
+           and (f.kind in ("agency", "deadline") or "whom_to_contact" in f.asks)]
+    return sorted(got, key=lambda f: (-levels.index(f.jurisdiction), f.id))
+
+
+def time_is(f: Fact, language: str) -> str:
+    """What the time a rule counts is called ("trip time (from accepting an offer ...)")."""
+    return (TIME_IS_ES if language == "es" else TIME_IS).get(f.id, text(language, "pay_time"))
+
+
+def source(f: Fact, v: Value, language: str = "en") -> dict:
+    """Where a value's figures are stated: the document and section, the verbatim quote (its
+    pieces, a table row after its header, kept apart in ``pieces``) in the reader's language where
+    the record has it, and the dates."""
+    ev = v.evidence_for(language)
     return {"fact": f.id, "doc_id": ev.doc_id, "section": ev.section, "quote": " ".join(ev.quote),
+            "pieces": list(ev.quote), "language": ev.language,
             "effective_from": v.effective_from.isoformat(),
             "effective_to": v.effective_to.isoformat() if v.effective_to else None,
             "last_verified": f.last_verified.isoformat(), "published_at": f.published_at}
@@ -153,13 +185,13 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
           language: str = "en") -> PayCheck:
     """The minimum the rule ``f`` requires for the period and what was paid (without tips)."""
     kind = RULES[f.id]
-    paid_d = _number(paid, "what the app paid (without tips)")
-    if end < start:
-        raise PayInputError("The period ends before it starts: check the dates.")
-    if (end - start).days > 366:
-        raise PayInputError("Check one pay period at a time (at most a year).")
-    today = today or dt.date.today()
     lang = language if language in ("en", "es") else "en"
+    paid_d = _number(paid, text(lang, "pay_what_paid"), lang)
+    if end < start:
+        raise PayInputError(text(lang, "pay_err_dates"))
+    if (end - start).days > 366:
+        raise PayInputError(text(lang, "pay_err_year"))
+    today = today or dt.date.today()
     fd = (lambda d: format_date(d, lang))
     out = PayCheck(f.id, f.jurisdiction, None, paid_d, None, language=lang, currency=currency_sign(f))
     sign = out.currency
@@ -169,14 +201,17 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
         out.needs.append("miles")
     if out.needs:
         return out
-    mins = _number(minutes, "the time")
-    dist = _number(miles, "the distance") if miles is not None else Decimal(0)
+    mins = _number(minutes, text(lang, "pay_what_time"), lang)
+    dist = _number(miles, text(lang, "pay_what_distance"), lang) if miles is not None else Decimal(0)
     if kind == "per_offer" and start != end:
-        raise PayInputError("This rule is checked per offer or trip: enter one offer's date, minutes "
-                            "and miles.")
+        raise PayInputError(text(lang, "pay_err_per_offer"))
+    days = Decimal((end - start).days + 1)
+    if mins == 0:
+        raise PayInputError(text(lang, "pay_err_no_time"))
+    if mins > days * 24 * 60:
+        raise PayInputError(text(lang, "pay_err_too_long", days=str(days)))
     total = Decimal(0)
     covered = True
-    days = Decimal((end - start).days + 1)
     for a, b, v in _segments(f, start, end):
         if v is None:
             covered = False
@@ -189,23 +224,22 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
             continue
         share = Decimal((b - a).days + 1) / days  # time is spread evenly over the days (an assumption)
         fig = {k: amount(x) for k, x in v.figures.items() if k not in ("min_age", "engaged_time_share")}
-        out.sources.append(_source(f, v))
+        out.sources.append(source(f, v, lang))
         span = text(lang, "pay_on", a=fd(a)) if a == b else text(lang, "pay_span", a=fd(a), b=fd(b))
         if kind == "hourly":
             rate = fig.get("hourly") or fig.get("rate")
             hours = mins / 60 * share
             part = rate * hours
-            time = (TIME_IS_ES if lang == "es" else TIME_IS).get(f.id, text(lang, "pay_time"))
-            out.lines.append(text(lang, "pay_hourly", span=span, rate=_money(rate, sign),
-                                  hours=hours.quantize(CENT), time=time, part=_money(part, sign)))
+            out.lines.append(text(lang, "pay_hourly", span=span, rate=money(rate, sign),
+                                  hours=hours.quantize(CENT), time=time_is(f, lang), part=money(part, sign)))
         else:
             per_min, per_mile = fig["per_minute"], fig["per_mile"]
             floor = fig.get("per_offer") or fig.get("per_trip")
             time_distance = per_min * mins + per_mile * dist
             part = max(time_distance, floor)
-            out.lines.append(text(lang, "pay_offer", span=span, pm=_money(per_min, sign), mins=mins,
-                                  pmi=_money(per_mile, sign), miles=dist, td=_money(time_distance, sign),
-                                  floor=_money(floor, sign), part=_money(part, sign)))
+            out.lines.append(text(lang, "pay_offer", span=span, pm=money(per_min, sign), mins=_plain(mins),
+                                  pmi=money(per_mile, sign), miles=_plain(dist), td=money(time_distance, sign),
+                                  floor=money(floor, sign), part=money(part, sign)))
         total += part
         if f.next_change and today >= f.next_change and v is f.latest() and v.effective_to is None:
             out.stale = True
@@ -225,15 +259,20 @@ def check(f: Fact, *, start: dt.date, end: dt.date, paid: Decimal | float | str,
     return out
 
 
-def _number(x: object, what: str) -> Decimal:
+def _plain(d: Decimal) -> str:
+    """A worker's number as they would write it: 20.0 -> '20', 2.50 -> '2.5', 100 -> '100'."""
+    return format(d.normalize(), "f")
+
+
+def _number(x: object, what: str, lang: str = "en") -> Decimal:
     try:
         d = Decimal(str(x).replace(",", "").replace("$", "").strip())
     except InvalidOperation:
-        raise PayInputError(f"Enter {what} as a number, for example 38.50.") from None
+        raise PayInputError(text(lang, "pay_err_number", what=what)) from None
     if not d.is_finite() or d < 0:
-        raise PayInputError(f"Enter {what} as a number of 0 or more.")
+        raise PayInputError(text(lang, "pay_err_negative", what=what))
     if d > Decimal("1000000"):
-        raise PayInputError(f"{what.capitalize()} looks too large: check the number.")
+        raise PayInputError(text(lang, "pay_err_large", what=what.capitalize()))
     return d
 
 
@@ -247,12 +286,12 @@ def summary(c: PayCheck) -> str:
     if c.minimum is None:
         return "\n".join([text(lang, "pay_cannot", name=name)] + c.warnings)
     least = text(lang, "pay_least") if c.stale else ""  # the figure may have gone up since it was verified
-    minimum = _money(c.minimum, sign)
+    minimum = money(c.minimum, sign)
     if c.shortfall is None:
         head = text(lang, "pay_partial_head", name=name, least=least, minimum=minimum)
     else:
-        head = text(lang, "pay_head", name=name, least=least, minimum=minimum, paid=_money(c.paid, sign))
-        head += (text(lang, "pay_short", least=least, short=_money(c.shortfall, sign)) if c.shortfall else
+        head = text(lang, "pay_head", name=name, least=least, minimum=minimum, paid=money(c.paid, sign))
+        head += (text(lang, "pay_short", least=least, short=money(c.shortfall, sign)) if c.shortfall else
                  (text(lang, "pay_ok") if not c.stale else "."))
     return "\n".join([head, *c.lines, *c.warnings])
 

@@ -287,7 +287,7 @@ def _ingest(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
 
 def _check_pay(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     from assistant.facts import load_facts
-    from assistant.paycheck import PayInputError, ambiguous, check, rules_for, summary
+    from assistant.paycheck import PayInputError, ambiguous, check, kinds_of_work, rules_for, summary
 
     rules = rules_for(load_facts(settings.facts_dir), args.place, args.work)
     if not rules:
@@ -295,9 +295,8 @@ def _check_pay(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
               + (f" and {args.work} work" if args.work else "") + ".", file=sys.stderr)
         return 2
     if args.work is None and ambiguous(rules):
-        kinds = sorted({w for f in rules if f.jurisdiction == rules[0].jurisdiction for w in f.worker_types})
         print(f"error: {args.place} has different pay rules by kind of work: add --work "
-              f"({', '.join(kinds)}).", file=sys.stderr)
+              f"({', '.join(kinds_of_work(rules))}).", file=sys.stderr)
         return 2
     minutes = args.minutes if args.minutes is not None else (args.hours * 60 if args.hours is not None else None)
     try:

@@ -154,3 +154,55 @@ def test_british_columbia_keeps_the_km_allowance_and_tips_out_of_the_minimum():
     assert c.minimum == Decimal("104.40")  # 5 h x CA$20.88, the last verified rate
     assert c.stale  # BC's rate follows its minimum wage each June 1: newer rates are not verified here
     assert any("per-kilometre allowance" in w for w in c.warnings)
+
+
+@pytest.mark.parametrize("kw,message", [
+    # no time at all, or more time than the days of the period hold
+    ({"start": D("2026-11-02"), "end": D("2026-11-08"), "minutes": 0}, "more than 0"),
+    ({"start": D("2026-11-02"), "end": D("2026-11-02"), "minutes": 25 * 60}, r"more time than the period has \(1 × 24 hours\)"),
+    ({"start": D("2026-11-02"), "end": D("2026-11-08"), "minutes": 7 * 24 * 60 + 1}, r"\(7 × 24 hours\)"),
+])
+def test_no_time_or_more_time_than_the_period_gets_a_message(kw, message):
+    with pytest.raises(PayInputError, match=message):
+        check(FACTS["nyc-delivery-minimum-pay"], paid="38", today=TODAY, **kw)
+    # a whole week of round-the-clock time is absurd but possible: it is checked
+    c = check(FACTS["nyc-delivery-minimum-pay"], start=D("2026-11-02"), end=D("2026-11-08"), paid="38",
+              minutes=7 * 24 * 60, today=TODAY)
+    assert c.minimum == Decimal("3717.84")  # 168 h x $22.13
+
+
+def test_input_messages_speak_the_checks_language():
+    f = FACTS["nyc-delivery-minimum-pay"]
+    with pytest.raises(PayInputError, match="Escriba lo que pagó la app \\(sin propinas\\) como un número de 0 o más"):
+        check(f, start=D("2026-11-02"), end=D("2026-11-08"), paid="-1", minutes=60, today=TODAY, language="es")
+    with pytest.raises(PayInputError, match="El periodo termina antes de empezar"):
+        check(f, start=D("2026-11-08"), end=D("2026-11-02"), paid="1", minutes=60, today=TODAY, language="es")
+    with pytest.raises(PayInputError, match="^The time looks too large: check the number.$"):
+        check(f, start=D("2026-11-02"), end=D("2026-11-08"), paid="1", minutes=1e12, today=TODAY)
+
+
+def test_places_kinds_of_work_and_whom_to_contact_come_from_the_records():
+    from assistant.paycheck import RULES, ambiguous, kinds_of_work, next_steps, places
+
+    facts = list(FACTS.values())
+    assert places(facts) == sorted({FACTS[r].jurisdiction for r in RULES})
+    seattle = rules_for(facts, "US-WA-Seattle", None)
+    assert ambiguous(seattle) and kinds_of_work(seattle) == ["courier", "delivery", "grocery", "rideshare"]
+    assert not ambiguous(rules_for(facts, "US-NY-NYC", None))
+    # NYC delivery: the city's consumer and worker protection office first, never the taxi commission
+    steps = [f.id for f in next_steps(facts, "US-NY-NYC", FACTS["nyc-delivery-minimum-pay"])]
+    assert steps[0] == "guide-nyc-dcwp-contact" and "guide-nyc-tlc-contact" not in steps
+    assert all(FACTS[s].jurisdiction in ("US-NY-NYC", "US-NY", "US") for s in steps)
+    # a Washington driver: the L&I complaint deadline is among the steps
+    steps = [f.id for f in next_steps(facts, "US-WA-Seattle", FACTS["wa-tnc-minimum-pay-seattle"], "rideshare")]
+    assert "guide-wa-lni-complaint-deadline" in steps and "guide-seattle-ols-contact" not in steps
+
+
+def test_a_per_offer_line_writes_the_workers_numbers_as_given():
+    c = check(FACTS["seattle-app-minimum-payment"], start=D("2025-06-02"), end=D("2025-06-02"), paid="5",
+              minutes=20.0, miles=2.50, today=TODAY)
+    assert c.lines == ["On June 2, 2025: $0.45 × 20 minutes + $0.77 × 2.5 miles = $10.93; the minimum per offer "
+                       "is $5.20; the greater is $10.93"]
+    c = check(FACTS["mn-tnc-minimum-pay"], start=D("2025-06-02"), end=D("2025-06-02"), paid="5",
+              minutes=100, miles=0, today=TODAY)
+    assert "$0.31 × 100 minutes + $1.28 × 0 miles = $31.00" in c.lines[0]
