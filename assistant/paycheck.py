@@ -121,7 +121,8 @@ def places(facts: Sequence[Fact]) -> list[str]:
 def rules_for(facts: Sequence[Fact], place: str, work: str | None) -> list[Fact]:
     """The pay rules for a place (its own first, then the places above it) and kind of work."""
     levels = scope(place) or []
-    got = [f for f in facts if f.id in RULES and f.jurisdiction in levels and f.applies_to(work)]
+    got = [f for f in facts if f.id in RULES and f.jurisdiction in levels and f.applies_to(work)
+           and f.covers(place)]
     return sorted(got, key=lambda f: -levels.index(f.jurisdiction))
 
 

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from test_app import app_data, at  # noqa: F401 - the Ask page's AppTest over a copy of the index
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _settle, app_url  # noqa: F401 - `streamlit run`
+from test_browser import CHROMIUM, CHROMIUM_ARGS, _settle, app_url, browser_data  # noqa: F401 - `streamlit run`
 
 D = dt.date.fromisoformat
 NYC_QUOTE = "| April 1, 2025 | $21.44 |"  # the 2025-26 rate's evidence (corpus/facts/us-ny-nyc.yaml)

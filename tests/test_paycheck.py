@@ -206,3 +206,16 @@ def test_a_per_offer_line_writes_the_workers_numbers_as_given():
     c = check(FACTS["mn-tnc-minimum-pay"], start=D("2025-06-02"), end=D("2025-06-02"), paid="5",
               minutes=100, miles=0, today=TODAY)
     assert "$0.31 × 100 minutes + $1.28 × 0 miles = $31.00" in c.lines[0]
+
+
+def test_a_rule_for_the_rest_of_a_state_is_not_a_citys():
+    """`check-pay --place US-NY-NYC --work rideshare` checked NYC drivers against the settlement
+    floor for New York State *outside* New York City. Such a record says so (not_in), and neither
+    the pay check nor the fact matcher uses it for the city; the rest of the state keeps it."""
+    from assistant.paycheck import rules_for
+
+    facts = list(FACTS.values())
+    assert [f.id for f in rules_for(facts, "US-NY", "rideshare")] == ["ny-uber-lyft-minimum-pay-outside-nyc"]
+    assert "ny-uber-lyft-minimum-pay-outside-nyc" not in [f.id for f in rules_for(facts, "US-NY-NYC", "rideshare")]
+    outside = FACTS["ny-uber-lyft-minimum-pay-outside-nyc"]
+    assert not outside.covers("US-NY-NYC") and outside.covers("US-NY") and outside.covers(None)

@@ -213,7 +213,7 @@ class FactBook:
         out: list[Match] = []
         sure_topic = max(topic_probs.values()) >= TOPIC_SURE if topic_probs else False
         for f, sim, like, mean in zip(facts, sims, asked_like, asked_mean):
-            if places and f.jurisdiction not in places:
+            if places and (f.jurisdiction not in places or not f.covers(place)):
                 continue
             if sure_topic and topic_probs.get(f.topic, 0.0) < TOPIC_NOT:
                 continue  # the question is surely on another topic: a pay floor never answers a tax question

@@ -22,6 +22,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
+from ..understanding.places import scope
+
 KINDS = ("pay_floor", "rate", "threshold", "deadline", "right", "benefit", "agency")
 ASKS = ("how_much", "when", "can_they", "what_to_do", "whom_to_contact")
 WORKER_TYPES = ("rideshare", "delivery", "grocery", "courier", "freelance", "annotation", "care", "all")
@@ -89,6 +91,14 @@ class Fact:
     source_file: str = ""
     # Questions workers ask that this record answers (corpus/facts/questions/): matching only.
     questions: tuple[str, ...] = ()
+    # Places inside ``jurisdiction`` the record does not cover ("outside New York City": US-NY-NYC).
+    not_in: tuple[str, ...] = ()
+
+    def covers(self, place: str | None) -> bool:
+        """False for a place inside one the record leaves out (a NYC driver and the rule for the
+        rest of New York State)."""
+        levels = scope(place) or []
+        return not any(x in levels for x in self.not_in)
 
     def value_on(self, on: dt.date) -> Value | None:
         """The value in force on a date; None if the record says nothing for that date."""
@@ -195,7 +205,8 @@ def parse_fact(d: Mapping[str, Any], source: str = "") -> Fact:
         next_change_rule=_lang_map(d.get("next_change_rule"), f"{where} next_change_rule", False),
         published_at=str(d.get("published_at") or ""),
         published_by=_lang_map(d.get("published_by"), f"{where} published_by", False),
-        keywords=tuple(str(k) for k in d.get("keywords") or ()), source_file=source)
+        keywords=tuple(str(k) for k in d.get("keywords") or ()), source_file=source,
+        not_in=tuple(str(x) for x in d.get("not_in") or ()))
 
 
 QUESTIONS = "questions"  # the subfolder of example questions per record
