@@ -95,19 +95,27 @@ const go = () => {
   return false;
 };
 // Streamlit keeps a chat scrolled to its end while the page settles: hold the start in view for
-// 6 s and until the page has been quiet for 1.5 s (at most 20 s), unless the reader acts first.
+// 6 s and until the page has been quiet for 1.5 s, unless the reader acts first. Until 30 s, a late
+// render that scrolls the start away (the feedback buttons mounting on a slow phone) is undone too;
+// the reader's own scrolling never is.
 let moved = false, last = Date.now();
 const started = last;
-for (const ev of ["wheel", "touchmove", "keydown", "mousedown"]) {
+for (const ev of ["wheel", "touchmove", "keydown", "mousedown", "touchstart"]) {
   doc.addEventListener(ev, () => { moved = true; }, {once: true});
 }
 const watch = new MutationObserver(() => { last = Date.now(); });
 watch.observe(doc.body, {subtree: true, childList: true});
+const away = () => {
+  const msgs = doc.querySelectorAll('[data-testid="stChatMessage"]');
+  if (!msgs.length) return false;
+  const top = msgs[msgs.length - 1].getBoundingClientRect().top;
+  return top < -5 || top > 120;
+};
 const timer = setInterval(() => {
   const now = Date.now();
   const settled = now - started > 6000 && now - last > 1500;
-  if (moved || settled || now - started > 20000) { clearInterval(timer); watch.disconnect(); }
-  else go();
+  if (moved || now - started > 30000) { clearInterval(timer); watch.disconnect(); }
+  else if (!settled || away()) go();
 }, 100);
 doc.body.dataset.answerStart = "held";
 </script>"""

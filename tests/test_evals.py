@@ -94,7 +94,7 @@ def test_cli_eval_writes_report_and_compares(tmp_path, index_copy):
     ds.write_text("\n".join(CASES) + "\n")
     r1 = _eval(ds, index_copy)
     assert r1.returncode == 1 and "GATE FAILED" in r1.stdout, r1.stdout + r1.stderr
-    assert "dev: must_include = 0.000, threshold >= 0.78" in r1.stdout  # the 14 days are not quoted
+    assert f"dev: must_include = 0.000, threshold >= {T.FLOORS['dev']['must_include'][1]}" in r1.stdout  # the 14 days are not quoted
     assert "hit@5" in r1.stdout and "baseline" in r1.stdout
     [first] = (index_copy / "eval-reports").glob("*/report.json")  # <data dir>/eval-reports/<time>
     assert f"report: {first.parent / 'report.md'}" in r1.stdout
