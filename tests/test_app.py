@@ -315,6 +315,10 @@ def test_the_library_shows_which_answers_failed_where_and_what_they_cited(librar
     down = at.dataframe[-2].value.to_dict("records")
     assert {r["place"] for r in down} == {"Seattle"} and "question lib-3" not in [r["question"] for r in down]
     assert len(rows) == 3
+    # the audit log reads as times too (it showed Unix timestamps)
+    audit = at.dataframe[-3].value.to_dict("records")
+    assert audit and list(audit[0])[:3] == ["when", "who", "action"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", r["when"]) for r in audit)
 
 
 def test_session_rate_limit(at):

@@ -14,6 +14,7 @@ from assistant.types import DOC_TYPES
 from assistant.understanding.places import place_name
 from ingest.library import ALLOWED_EXT, FormError, Library
 from ingest.manifest import EXTRA_TOPICS, LANGUAGES, TOPICS
+from assistant.feedback import when
 from ui.feedback import feedback_tab
 from ui.state import get_assistant, oidc_configured, secret, signed_in
 
@@ -25,6 +26,11 @@ except AssistantError as exc:  # no usable data directory or index: say what to 
     st.stop()
 s = a.settings
 
+
+def audit_rows(log: list[dict]) -> list[dict]:
+    """The audit log as people read it: the time to the minute, not a Unix timestamp."""
+    return [{"when": when(r["ts"]), "who": r["actor"], "action": r["action"], "document": r["doc_id"] or "",
+             "version": (r["version"] or "")[:12], "detail": r["detail"] or ""} for r in log]
 
 def sign_in_form() -> None:
     st.caption("For worker centers, unions and legal-aid groups who maintain the documents. Workers "
@@ -262,7 +268,7 @@ else:
         with tabs[3]:
             coverage_tab(lib)
         with tabs[4]:
-            st.dataframe(lib.catalog.audit_log(), hide_index=True)
+            st.dataframe(audit_rows(lib.catalog.audit_log()), hide_index=True)
         with tabs[5]:
             feedback_tab(a)
     except AssistantError as exc:
