@@ -195,7 +195,7 @@ class Assistant:
             # The fact weights were fitted on the vector model's topic probabilities (the n-gram
             # half reads long stories as topic-less, and a record on the story's topic fell under
             # the floor): the records are weighed by those, the topic label is the mixed model's.
-            topic_probs, intent_probs = model.predict(vec)["topic"].probs, pred["intent"].probs
+            topic_probs, intent_probs = pred["topic"].vector_probs, pred["intent"].probs
             if intent == "platform_policy" and pred["intent"].prob < self.settings.intent_min:
                 # "The company decides" changes the answer's shape: only when the model is sure.
                 intent = max((k for k in intent_probs if k != intent), key=intent_probs.__getitem__)
@@ -223,7 +223,7 @@ class Assistant:
             return Answer(text=t(u.language, key), mode="refusal", warnings=tuple(warnings),
                           referrals=tuple(self.referrals_for(u.place, u.topic, u.language)),
                           jurisdiction=u.place, language=u.language, extra={"reason": reason})
-        if u.place and not self.covers(u.place) and not any(self.covers(w) for w in u.within):
+        if self._no_documents_for(u):
             return self._uncovered(u, query, qvec, warnings, drafts)
         return None
 
@@ -288,11 +288,14 @@ class Assistant:
         national_only = above == [country] and place != country and country in subnational_labour_law()
         return bool(above) and not national_only
 
+    def _no_documents_for(self, u: Understanding) -> bool:
+        """The question's place, and the places inside it the words may mean, have no documents."""
+        return bool(u.place) and not self.covers(u.place) and not any(self.covers(w) for w in u.within)
+
     def _federal_only(self, u: Understanding) -> bool:
         """A US place that no document covers, while US federal documents exist."""
-        return (u.place is not None and country_of(u.place) == "US" and u.place != "US"
-                and "US" in self.places() and not self.covers(u.place)
-                and not any(self.covers(w) for w in u.within))
+        return (self._no_documents_for(u) and country_of(u.place) == "US" and u.place != "US"
+                and "US" in self.places())
 
     def _select(self, passages: list[Passage]) -> list[Passage]:
         if not passages:

@@ -58,6 +58,7 @@ class Prediction:
     label: str
     prob: float
     probs: dict[str, float]
+    vector_probs: dict[str, float]  # the vector model's alone (``probs`` mixes in the n-grams)
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,7 @@ class FraudHead:
 
     @functools.cached_property
     def vectorizer(self):  # noqa: ANN201 - sklearn's TfidfVectorizer, validated once
-        v = _vectorizer(self.vocab)
-        v.idf_ = self.idf
-        v.transform(["warm"])
-        return v
+        return _fitted(self.vocab, self.idf, chars=False)
 
 
 def _vectorizer(vocab: list[str] | None = None, chars: bool = False):
@@ -96,6 +94,14 @@ def _vectorizer(vocab: list[str] | None = None, chars: bool = False):
                                strip_accents="unicode", min_df=1 if vocab else 2, vocabulary=vocab)
     return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode",
                            vocabulary=vocab)
+
+
+def _fitted(vocab: list[str], idf: np.ndarray, chars: bool):
+    """A stored vectorizer made usable again (its vocabulary and idf), checked once."""
+    v = _vectorizer(vocab, chars=chars)
+    v.idf_ = idf
+    v.transform(["warm"])
+    return v
 
 
 # The share of the character n-gram model in a prediction (0.5 was best in cross-validation on the
@@ -115,13 +121,12 @@ class TextHead:
 
     @functools.cached_property
     def vectorizer(self):  # noqa: ANN201 - sklearn's TfidfVectorizer, validated once
-        v = _vectorizer(self.vocab, chars=True)
-        v.idf_ = self.idf
-        v.transform(["warm"])
-        return v
+        return _fitted(self.vocab, self.idf, chars=True)
 
-    def logits(self, label: str, text: str) -> np.ndarray:
-        x = self.vectorizer.transform([text]).toarray()[0].astype(np.float32)
+    def features(self, text: str) -> np.ndarray:
+        return self.vectorizer.transform([text]).toarray()[0].astype(np.float32)
+
+    def logits(self, label: str, x: np.ndarray) -> np.ndarray:
         return self.coef[label].astype(np.float32) @ x + self.intercept[label]
 
 
@@ -142,14 +147,16 @@ class IntentModel:
         """Each label's classes and probabilities for a question's vector and, when given, its
         text (the question the vector was made from)."""
         x = np.asarray(vec, dtype=np.float32)
+        grams = self.text.features(text) if text is not None and self.text is not None else None
         out = {}
         for label in LABELS:
-            p = _softmax(self.coef[label] @ x + self.intercept[label])  # one row per class (train() sees to it)
-            if text is not None and self.text is not None:
-                p = (1 - TEXT_WEIGHT) * p + TEXT_WEIGHT * _softmax(self.text.logits(label, text))
+            pv = _softmax(self.coef[label] @ x + self.intercept[label])  # one row per class (train() sees to it)
+            p = pv if grams is None else \
+                (1 - TEXT_WEIGHT) * pv + TEXT_WEIGHT * _softmax(self.text.logits(label, grams))
             i = int(p.argmax())
-            out[label] = Prediction(self.classes[label][i], float(p[i]),
-                                    {c: float(v) for c, v in zip(self.classes[label], p)})
+            names = self.classes[label]
+            out[label] = Prediction(names[i], float(p[i]), {c: float(v) for c, v in zip(names, p)},
+                                    {c: float(v) for c, v in zip(names, pv)})
         return out
 
     def save(self, path: Path) -> None:
